@@ -1,0 +1,191 @@
+"""techledger.yaml: loading, validation and secret resolution.
+
+One YAML file configures a deployment. It is validated on load so that a typo or a wrong type is a one-line
+error naming the key, never a stack trace from deep inside a run. Secrets are referenced by the *name* of an
+environment variable (``token_env``) and resolved only when a client is built, so the file can be committed.
+
+Lookup order: ``$TECHLEDGER_CONFIG``, else ``./techledger.yaml``, else the simulated company's config that ships
+with the project (so ``make demo`` and ``make dev`` work with no file at all).
+
+String values may reference environment variables as ``${NAME}`` or ``${NAME:-default}``; the simulated
+company's config uses this for the port the fake APIs listen on.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SIMULATED_CONFIG = PROJECT_ROOT / "simulation" / "techledger.simulated.yaml"
+_ENV_REF = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}")
+
+
+class ConfigError(ValueError):
+    """A configuration problem, worded for the person who edits the file (one line, names the key)."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class WarehouseConfig(_Strict):
+    """Where the DuckDB files live and how much memory DuckDB may take."""
+
+    data_dir: str = Field("data", description="Folder for warehouse.duckdb, analytics.duckdb and parquet/.")
+    memory_limit: str = Field("4GB", description="DuckDB memory_limit for every connection we open.")
+
+    def resolved_data_dir(self, base: Path) -> Path:
+        """``data_dir`` made absolute against the folder the config file lives in (or $TECHLEDGER_DATA_DIR)."""
+        override = os.environ.get("TECHLEDGER_DATA_DIR")
+        path = Path(override) if override else Path(self.data_dir)
+        return path if path.is_absolute() else (base / path).resolve()
+
+
+class GitHubConfig(_Strict):
+    """GitHub (cloud or Enterprise Server) REST API source."""
+
+    base_url: str = Field("https://api.github.com", description="REST API root, e.g. https://ghe.example/api/v3")
+    token_env: str | None = Field(
+        "GITHUB_TOKEN", description="Name of the environment variable holding a token (never the token itself)."
+    )
+    repos: list[str] = Field(default_factory=list, description="Repositories to read, as owner/name.")
+    per_page: int = Field(100, ge=1, le=100, description="Page size asked for (GitHub caps it at 100).")
+    overlap_minutes: int = Field(10, ge=0, description="How far behind the last cursor each sync re-reads.")
+    timeout_seconds: float = Field(30.0, gt=0, description="Read timeout of one request.")
+
+    @field_validator("repos")
+    @classmethod
+    def _repos_are_owner_slash_name(cls, repos: list[str]) -> list[str]:
+        for repo in repos:
+            if not re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", repo):
+                raise ValueError(f"'{repo}' is not of the form owner/name")
+        return repos
+
+
+class SourcesConfig(_Strict):
+    github: GitHubConfig | None = None
+
+
+class SimulationConfig(_Strict):
+    """The embedded simulated company (used by make demo / make dev / the tests)."""
+
+    enabled: bool = Field(False, description="True when the sources point at the simulated company.")
+    seed: int = Field(42, description="Generator seed: the same seed gives the same company.")
+    scale: float = Field(1.0, gt=0, description="Size knob: people, repos and activity grow with it.")
+    anchor_date: str | None = Field(None, description="End of generated history (YYYY-MM-DD); default today.")
+    port: int = Field(8765, ge=0, le=65535, description="Port of `techledger simulate serve` (0 = any).")
+
+
+class SchedulesConfig(_Strict):
+    ingest_cron: str = Field("0 * * * *", description="When the ingestion job runs (cron, UTC).")
+    build_cron: str = Field("30 5 * * *", description="When the dbt build + publish job runs (cron, UTC).")
+
+
+class TechledgerConfig(_Strict):
+    """The whole file. Unknown keys are errors, so a misspelt key never silently does nothing."""
+
+    warehouse: WarehouseConfig = WarehouseConfig()
+    sources: SourcesConfig = SourcesConfig()
+    simulation: SimulationConfig = SimulationConfig()
+    schedules: SchedulesConfig = SchedulesConfig()
+
+
+class LoadedConfig:
+    """A validated config plus where it came from (paths in it are relative to that file)."""
+
+    def __init__(self, config: TechledgerConfig, path: Path):
+        self.config = config
+        self.path = path
+
+    @property
+    def data_dir(self) -> Path:
+        return self.config.warehouse.resolved_data_dir(self.path.parent)
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.data_dir / "warehouse.duckdb"
+
+
+def config_path() -> Path:
+    """The file that will be loaded, following the documented lookup order."""
+    explicit = os.environ.get("TECHLEDGER_CONFIG")
+    if explicit:
+        path = Path(explicit)
+        if not path.exists():
+            raise ConfigError(f"TECHLEDGER_CONFIG points at {path}, which does not exist")
+        return path.resolve()
+    local = Path.cwd() / "techledger.yaml"
+    return local.resolve() if local.exists() else SIMULATED_CONFIG
+
+
+def _expand_env(value: Any) -> Any:
+    if isinstance(value, str):
+        return _ENV_REF.sub(lambda m: os.environ.get(m["name"], m["default"] or ""), value)
+    if isinstance(value, dict):
+        return {k: _expand_env(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_expand_env(v) for v in value]
+    return value
+
+
+def _describe(error: ValidationError, path: Path) -> str:
+    """First validation problem as one line: file, dotted key, what is wrong."""
+    first = error.errors()[0]
+    key = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    if first["type"] == "extra_forbidden":
+        return f"{path}: unknown key '{key}' (see techledger.example.yaml for the keys that exist)"
+    got = first.get("input")
+    shown = f" (got {got!r})" if got is not None and not isinstance(got, dict | list) else ""
+    return f"{path}: {key}: {first['msg']}{shown}"
+
+
+def parse_config(raw: Any, path: Path) -> TechledgerConfig:
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: the file must be a YAML mapping of keys, got {type(raw).__name__}")
+    try:
+        return TechledgerConfig.model_validate(_expand_env(raw))
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, path)) from None
+
+
+def load_config(path: Path | None = None) -> LoadedConfig:
+    """Read and validate the config file; raises ConfigError with a one-line, actionable message."""
+    path = path or config_path()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path}:{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    return LoadedConfig(parse_config(raw, path), path)
+
+
+def require_secret(env_name: str | None, key: str) -> str:
+    """The value of the secret's environment variable, or a ConfigError naming the key and the variable."""
+    if not env_name:
+        raise ConfigError(f"{key}: no environment variable is named for this secret")
+    value = os.environ.get(env_name)
+    if not value:
+        raise ConfigError(
+            f"{key}: environment variable {env_name} is not set; export it (e.g. in .env) with the credential"
+        )
+    return value
+
+
+def check_secrets(loaded: LoadedConfig) -> None:
+    """Fail early, naming the key, when a configured source's secret is missing from the environment."""
+    github = loaded.config.sources.github
+    if github is not None and github.token_env:
+        require_secret(github.token_env, "sources.github.token_env")
