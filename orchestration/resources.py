@@ -4,8 +4,6 @@ Resources hold *where* and *who*; the ingestion functions they hand to assets ho
 ``dg.EnvVar`` so Dagster resolves them at run time and never shows them in the UI, run config or event log.
 """
 
-from __future__ import annotations
-
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path

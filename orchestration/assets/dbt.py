@@ -4,8 +4,6 @@ dbt sources carry ``meta.dagster.asset_key`` (e.g. ``raw_github/pull_requests``)
 API stream to mart. dbt data tests become asset checks; error-severity ones block downstream assets.
 """
 
-from __future__ import annotations
-
 import os
 import sys
 from collections.abc import Iterator, Mapping
@@ -41,6 +39,17 @@ def dbt_executable() -> str:
     """The dbt next to this interpreter, so a non-activated venv works (DbtCliResource needs it on PATH)."""
     candidate = Path(sys.executable).parent / "dbt"
     return str(candidate) if candidate.exists() else "dbt"
+
+
+def _put_interpreter_bin_on_path() -> None:
+    """dagster-dbt's manifest preparer runs plain ``dbt``; make that the venv's dbt even when the venv is not
+    activated (``make dev`` and the tests call .venv/bin/... directly)."""
+    bin_dir = str(Path(sys.executable).parent)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+
+
+_put_interpreter_bin_on_path()
 
 
 class TechledgerDbtTranslator(DagsterDbtTranslator):

@@ -1,7 +1,5 @@
 """Ingestion assets: one per API stream, each landing in ``raw_<source>.<stream>``."""
 
-from __future__ import annotations
-
 from datetime import timedelta
 
 import dagster as dg
@@ -49,6 +47,8 @@ def github_pull_requests(
             "records_synced": dg.MetadataValue.int(summary.records),
             "requests": dg.MetadataValue.int(summary.requests),
             "dagster/row_count": dg.MetadataValue.int(total_rows),
-            "repos": dg.MetadataValue.json(summary.as_metadata()),
+            "repos": dg.MetadataValue.json(
+                {r.scope: {"records": r.records, "requests": r.requests, "outcome": r.outcome} for r in summary.results}
+            ),
         }
     )

@@ -1,7 +1,5 @@
 """The published analytics copy: what analysts open instead of the live warehouse."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from orchestration.assets.ingestion import WRITER_POOL
