@@ -13,6 +13,10 @@ from pathlib import Path
 from orchestration.config import ConfigError, check_secrets, config_path, load_config
 
 
+def _dagster_log_level(args: argparse.Namespace) -> str:
+    return "DEBUG" if args.verbose else "WARNING"
+
+
 def _cmd_config_check(args: argparse.Namespace) -> int:
     loaded = load_config(Path(args.file) if args.file else None)
     check_secrets(loaded)
@@ -26,7 +30,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     loaded = load_config(Path(args.file) if args.file else None)
     check_secrets(loaded)
-    report = run_pipeline(loaded)
+    report = run_pipeline(loaded, log_level=_dagster_log_level(args))
     if not report.succeeded:
         print(f"techledger: the {report.failed_step} step failed; see the log above", file=sys.stderr)
         return 1
@@ -50,7 +54,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         from orchestration.summary import render
 
         loaded = load_simulated_config()  # re-read: base URLs now point at the running server
-        report = run_pipeline(loaded)
+        report = run_pipeline(loaded, log_level=_dagster_log_level(args))
     if not report.succeeded:
         print(f"techledger demo: the {report.failed_step} step failed; see the log above", file=sys.stderr)
         return 1

@@ -26,16 +26,26 @@ class RunReport:
 
 
 def run_pipeline(
-    loaded: LoadedConfig, instance: dg.DagsterInstance | None = None, show_progress: bool = True
+    loaded: LoadedConfig,
+    instance: dg.DagsterInstance | None = None,
+    show_progress: bool = True,
+    log_level: str = "WARNING",
 ) -> RunReport:
-    """Run ingest_job then build_job; stop at the first failing step (the build needs fresh raw data)."""
+    """Run ingest_job then build_job; stop at the first failing step (the build needs fresh raw data).
+
+    The console shows Dagster events at ``log_level`` (WARNING by default: the progress bar and the summary say
+    enough; failures are ERROR events and always shown).
+    """
     defs = build_definitions(loaded)
     instance = instance or dg.DagsterInstance.ephemeral()
+    run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     report = RunReport(succeeded=True)
     with tqdm(total=len(STEPS), desc="techledger", unit="step", disable=not show_progress) as bar:
         for label, job_name in STEPS:
             bar.set_postfix_str(label)
-            result = defs.resolve_job_def(job_name).execute_in_process(instance=instance, raise_on_error=False)
+            result = defs.resolve_job_def(job_name).execute_in_process(
+                run_config=run_config, instance=instance, raise_on_error=False
+            )
             report.run_ids[job_name] = result.run_id
             if not result.success:
                 report.succeeded = False

@@ -55,5 +55,8 @@ def render(data_dir: Path) -> str:
     for name, rows in table_counts(warehouse, ("raw_github", "marts", "meta")).items():
         lines.append(f"    {name:<40} {rows:>10,}")
     lines += ["", f"  headline: {headline(analytics)}", ""]
-    lines.append(f"  try: duckdb {analytics} -c 'select * from marts.fct_pull_requests limit 5'")
+    lines.append(
+        f"  try: .venv/bin/python -c \"import duckdb; print(duckdb.connect('{analytics}', read_only=True)"
+        f".sql('select * from marts.fct_pull_requests limit 5'))\""
+    )
     return "\n".join(lines)
