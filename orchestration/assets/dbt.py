@@ -68,6 +68,8 @@ class TechledgerDbtTranslator(DagsterDbtTranslator):
         return fqn[1] if len(fqn) > 2 else "dbt"
 
 
+# Keys are tested on the staging models (which the build job selects), not on the sources: source tests would
+# run as checks of the ingestion assets, which the build job does not select.
 translator = TechledgerDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
