@@ -17,29 +17,21 @@ from pathlib import Path
 
 import duckdb
 
+from ingestion.billing.bench import bench_focus_load
 from orchestration.assets.dbt import DBT_PROJECT_DIR, dbt_executable, prepare_manifest
 from orchestration.simulated import DEFAULT_SIM_TOKEN, SimulationSettings, running_simulated_company
 
-BENCH_ANCHOR = "2026-06-01"  # fixed, so results are comparable from one day to the next
+BENCH_ANCHOR = "2026-06-01"
+FOCUS_BENCH_ROWS = 500_000  # fixed, so results are comparable from one day to the next
 
 
-def _ingest(server_url: str, repos: list[str], warehouse: Path) -> dict[str, float]:
+def _ingest(module: str, args: list[str], warehouse: Path) -> dict[str, float]:
+    """Run one connector's entry point as a child process; its cost comes from the meta.sync_runs rows it wrote."""
     env = {**os.environ, "TECHLEDGER_BENCH_TOKEN": DEFAULT_SIM_TOKEN}
+    before = _sync_ids(warehouse)
     started = time.perf_counter()
     child = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "ingestion.github.pull_requests",
-            "--warehouse",
-            str(warehouse),
-            "--base-url",
-            f"{server_url}/github",
-            "--repos",
-            ",".join(repos),
-            "--token-env",
-            "TECHLEDGER_BENCH_TOKEN",
-        ],
+        [sys.executable, "-m", module, "--warehouse", str(warehouse), "--token-env", "TECHLEDGER_BENCH_TOKEN", *args],
         env=env,
     )
     # wait4 gives this child's own peak RSS (RUSAGE_CHILDREN would mix in earlier children)
@@ -47,11 +39,12 @@ def _ingest(server_url: str, repos: list[str], warehouse: Path) -> dict[str, flo
     child.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.perf_counter() - started
     if child.returncode != 0:
-        raise RuntimeError(f"ingestion benchmark child failed with exit code {child.returncode}")
+        raise RuntimeError(f"benchmark child {module} failed with exit code {child.returncode}")
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        records, requests = con.execute(
-            "select sum(records), sum(requests) from meta.sync_runs where outcome = 'success'"
-        ).fetchone()
+        rows = con.execute("select sync_id, records, requests from meta.sync_runs").fetchall()
+    new = [(records, requests) for sync_id, records, requests in rows if sync_id not in before]
+    records = sum(r for r, _ in new)
+    requests = sum(q for _, q in new)
     return {
         "records": int(records),
         "requests": int(requests),
@@ -60,6 +53,32 @@ def _ingest(server_url: str, repos: list[str], warehouse: Path) -> dict[str, flo
         "requests_per_record": round(requests / max(records, 1), 4),
         "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),
     }
+
+
+def _sync_ids(warehouse: Path) -> set[str]:
+    if not warehouse.exists():
+        return set()
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        exists = con.execute(
+            "select count(*) from duckdb_tables() where schema_name = 'meta' and table_name = 'sync_runs'"
+        ).fetchone()[0]
+        return {row[0] for row in con.execute("select sync_id from meta.sync_runs").fetchall()} if exists else set()
+
+
+def _connectors(server_url: str, company: object) -> dict[str, tuple[str, list[str]]]:
+    """name -> (module, arguments) of every connector entry point, pointed at the simulated company."""
+    delivery = company.delivery
+    repos = ",".join(repo.full_name for repo in company.repos)
+    gitlab_projects = ",".join(s.repo for s in delivery.services() if s.host == "gitlab")
+    github = ["--base-url", f"{server_url}/github", "--repos", repos]
+    gitlab = ["--base-url", f"{server_url}/gitlab/api/v4", "--projects", gitlab_projects]
+    streams = ("pull_requests", "pr_children", "commits", "deployments", "workflow_runs", "issues", "releases")
+    connectors = {f"github_{s}": (f"ingestion.github.{s}", github) for s in streams}
+    for stream in ("merge_requests", "pipelines", "deployments", "environments"):
+        connectors[f"gitlab_{stream}"] = (f"ingestion.gitlab.{stream}", gitlab)
+    connectors["jenkins_builds"] = ("ingestion.jenkins.builds", ["--base-url", f"{server_url}/jenkins", "--user", "b"])
+    connectors["pagerduty_incidents"] = ("ingestion.pagerduty.incidents", ["--base-url", f"{server_url}/pagerduty"])
+    return connectors
 
 
 def _dbt_build(warehouse: Path) -> dict[str, float]:
@@ -91,21 +110,30 @@ def run_bench(scale: float, output: Path) -> int:
     }
     with tempfile.TemporaryDirectory(prefix="techledger-bench-") as tmp, running_simulated_company(settings) as server:
         warehouse = Path(tmp) / "warehouse.duckdb"
-        repos = [repo.full_name for repo in server.company.repos]
-        results["ingest_github_pull_requests_full"] = _ingest(server.url, repos, warehouse)
+        connectors = _connectors(server.url, server.company)
+        for name, (module, args) in connectors.items():
+            results[f"ingest_{name}_full"] = _ingest(module, args, warehouse)
         server.company.advance(days=1)
-        results["ingest_github_pull_requests_incremental_1_day"] = _ingest(server.url, repos, warehouse)
-        results["dbt_build"] = _dbt_build(warehouse)
+        for name, (module, args) in connectors.items():
+            results[f"ingest_{name}_incremental_1_day"] = _ingest(module, args, warehouse)
+        results["dbt_build_pull_requests"] = _dbt_build(warehouse, "stg_github__pull_requests+")
+        focus = bench_focus_load(FOCUS_BENCH_ROWS, Path(tmp))
+        results[f"load_billing_focus_csv_{FOCUS_BENCH_ROWS}_rows"] = {
+            "records": focus["rows"],
+            "seconds": focus["seconds"],
+            "records_per_second": focus["rows_per_second"],
+            "peak_rss_mib": focus["peak_rss_mb"],
+        }
 
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(results, indent=2) + "\n")
     print(f"techledger bench — simulated company at scale {scale}")
-    print(f"{'step':<48} {'records':>9} {'req':>6} {'rec/s':>9} {'req/rec':>8} {'peak MiB':>9} {'s':>8}")
+    print(f"{'step':<52} {'records':>9} {'req':>6} {'rec/s':>9} {'req/rec':>8} {'peak MiB':>9} {'s':>8}")
     for name, row in results.items():
         if not isinstance(row, dict):
             continue
         print(
-            f"{name:<48} {row.get('records', ''):>9} {row.get('requests', ''):>6} "
+            f"{name:<52} {row.get('records', ''):>9} {row.get('requests', ''):>6} "
             f"{row.get('records_per_second', ''):>9} {row.get('requests_per_record', ''):>8} "
             f"{row.get('peak_rss_mib', ''):>9} {row['seconds']:>8}"
         )

@@ -40,7 +40,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     from orchestration.assets.dbt import prepare_manifest
-    from orchestration.simulated import load_simulated_config, running_simulated_company, simulation_settings
+    from orchestration.simulated import (
+        free_port_or_any,
+        load_simulated_config,
+        running_simulated_company,
+        simulation_settings,
+    )
 
     base = load_simulated_config()
     if args.fresh and base.data_dir.exists():
@@ -48,7 +53,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     settings = simulation_settings(base, scale=args.scale)
     print(f"Simulated company: seed {settings.seed}, scale {settings.scale}, history up to {settings.anchor_date}")
     prepare_manifest(force=True)
-    with running_simulated_company(settings) as server:
+    # A stable port keeps the URLs the fake APIs embed in payloads (Jira `self`, Jenkins job URLs) the same from
+    # one demo to the next; `make dev` uses simulation.port, so the demo takes the next one.
+    port = free_port_or_any(base.config.simulation.port + 1)
+    with running_simulated_company(settings, port=port, billing_drop_dir=base.billing_drop_dir) as server:
         print(f"Fake APIs listening on {server.url}")
         from orchestration.runner import run_pipeline
         from orchestration.summary import render
@@ -64,12 +72,30 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_simulate_serve(args: argparse.Namespace) -> int:
-    from orchestration.simulated import DEFAULT_SIM_TOKEN, load_simulated_config, simulation_settings
+    from orchestration.simulated import (
+        DEFAULT_SIM_TOKEN,
+        DEMO_HOURLY_QUOTA,
+        deliver_simulated_bill,
+        load_simulated_config,
+        simulation_settings,
+    )
+    from simulation.company import generate_company
     from simulation.serve import serve_forever
 
-    settings = simulation_settings(load_simulated_config(), scale=args.scale)
+    loaded = load_simulated_config()
+    settings = simulation_settings(loaded, scale=args.scale)
+    company = generate_company(seed=settings.seed, scale=settings.scale, anchor=settings.anchor)
+    if deliver_simulated_bill(company, loaded.billing_drop_dir):
+        print(f"Billing files dropped into {loaded.billing_drop_dir}")
     print(f"Token for the fake APIs: any non-empty value (make dev uses {DEFAULT_SIM_TOKEN!r})")
-    serve_forever(seed=settings.seed, scale=settings.scale, port=args.port, host=args.host, anchor=settings.anchor)
+    serve_forever(
+        seed=settings.seed,
+        scale=settings.scale,
+        port=args.port,
+        host=args.host,
+        anchor=settings.anchor,
+        hourly_quota=DEMO_HOURLY_QUOTA,
+    )
     return 0
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -68,8 +68,78 @@ class GitHubConfig(_Strict):
         return repos
 
 
+class GitLabConfig(_Strict):
+    """GitLab (gitlab.com or self-managed) REST API v4 source."""
+
+    base_url: str = Field("https://gitlab.com/api/v4", description="API root, ending in /api/v4.")
+    token_env: str | None = Field("GITLAB_TOKEN", description="Env var holding a token with read_api scope.")
+    projects: list[str] = Field(default_factory=list, description="Projects to read: group/name paths or ids.")
+    per_page: int = Field(100, ge=1, le=100, description="Page size asked for (GitLab caps it at 100).")
+    overlap_minutes: int = Field(10, ge=0, description="How far behind the last cursor each sync re-reads.")
+    timeout_seconds: float = Field(30.0, gt=0, description="Read timeout of one request.")
+
+
+class JenkinsConfig(_Strict):
+    """Jenkins JSON API source (Basic auth: user + API token)."""
+
+    base_url: str = Field(..., description="Jenkins root URL, e.g. https://jenkins.example.com")
+    user: str = Field(..., description="The user that owns the API token.")
+    token_env: str | None = Field("JENKINS_TOKEN", description="Env var holding the user's API token.")
+    jobs: list[str] = Field(default_factory=list, description="Top-level jobs/folders to read; empty = all.")
+    overlap_hours: float = Field(24, ge=0, description="How far behind the last cursor each sync re-reads.")
+    timeout_seconds: float = Field(30.0, gt=0, description="Read timeout of one request.")
+
+
+class PagerDutyConfig(_Strict):
+    """PagerDuty REST API v2 source."""
+
+    base_url: str = Field("https://api.pagerduty.com", description="API root.")
+    token_env: str | None = Field("PAGERDUTY_TOKEN", description="Env var holding a read-only REST API key.")
+    service_ids: list[str] = Field(default_factory=list, description="Services to read; empty = all.")
+    window_days: int = Field(90, ge=1, le=180, description="Incident windows (the API allows at most 6 months).")
+    timeout_seconds: float = Field(30.0, gt=0, description="Read timeout of one request.")
+
+
+class JiraConfig(_Strict):
+    """Jira Cloud (enhanced JQL search, Basic email:api_token) or Data Center (Bearer personal access token)."""
+
+    base_url: str = Field(..., description="Site root, e.g. https://your-site.atlassian.net")
+    deployment: Literal["cloud", "data_center"] = Field("cloud", description="API flavour and auth scheme.")
+    email: str | None = Field(None, description="Atlassian account e-mail (Cloud only).")
+    token_env: str | None = Field(
+        "JIRA_API_TOKEN", description="Env var holding the API token (Cloud) or personal access token (DC)."
+    )
+    projects: list[str] = Field(default_factory=list, description="Project keys to read.")
+    search_api: Literal["enhanced", "legacy"] = Field(
+        "enhanced", description="enhanced = /rest/api/3/search/jql; legacy only works on Data Center."
+    )
+    page_size: int = Field(100, ge=1, le=5000, description="Issues per search page.")
+    overlap_minutes: float = Field(15, ge=0, description="Each window starts this long before the last cursor.")
+    buffer_minutes: float = Field(5, ge=0, description="Window end = server time minus this (search lags).")
+    census: bool = Field(True, description="Run the deletion census (ids only) on every sync.")
+    story_points_field: str | None = Field(None, description="Override the discovered story-points field id.")
+    sprint_field: str | None = Field(None, description="Override the discovered sprint field id.")
+    timeout_seconds: float = Field(30.0, gt=0, description="Read timeout of one request.")
+
+
+class BillingConfig(_Strict):
+    """Billing files dropped in a folder: <provider>/<format>/... (focus, cur2, cur, export, invoices)."""
+
+    drop_dir: str = Field(..., description="The drop folder; relative paths are relative to this file.")
+    memory_limit: str | None = Field(None, description="DuckDB memory_limit while loading (default: warehouse's).")
+
+    def resolved_drop_dir(self, base: Path) -> Path:
+        path = Path(self.drop_dir)
+        return path if path.is_absolute() else (base / path).resolve()
+
+
 class SourcesConfig(_Strict):
     github: GitHubConfig | None = None
+    gitlab: GitLabConfig | None = None
+    jenkins: JenkinsConfig | None = None
+    pagerduty: PagerDutyConfig | None = None
+    jira: JiraConfig | None = None
+    billing: BillingConfig | None = None
 
 
 class SimulationConfig(_Strict):
@@ -110,6 +180,11 @@ class LoadedConfig:
     @property
     def warehouse_path(self) -> Path:
         return self.data_dir / "warehouse.duckdb"
+
+    @property
+    def billing_drop_dir(self) -> Path | None:
+        billing = self.config.sources.billing
+        return billing.resolved_drop_dir(self.path.parent) if billing is not None else None
 
 
 def config_path() -> Path:
@@ -186,6 +261,8 @@ def require_secret(env_name: str | None, key: str) -> str:
 
 def check_secrets(loaded: LoadedConfig) -> None:
     """Fail early, naming the key, when a configured source's secret is missing from the environment."""
-    github = loaded.config.sources.github
-    if github is not None and github.token_env:
-        require_secret(github.token_env, "sources.github.token_env")
+    sources = loaded.config.sources
+    for name in ("github", "gitlab", "jenkins", "pagerduty", "jira"):
+        source = getattr(sources, name)
+        if source is not None and source.token_env:
+            require_secret(source.token_env, f"sources.{name}.token_env")

@@ -6,11 +6,24 @@ their own; the module-level ``defs`` is what ``dagster dev -w workspace.yaml`` l
 
 from __future__ import annotations
 
+import json
+
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from orchestration.assets.dbt import dbt_executable, dbt_project, techledger_dbt_models
+from orchestration.assets.billing import (
+    BillingResource,
+    billing_drop_folder_sensor,
+    billing_ingest_job,
+    raw_billing_cost_lines,
+)
+from orchestration.assets.dbt import build_dbt_assets, dbt_executable, dbt_project, prepare_manifest
+from orchestration.assets.github import GITHUB_DELIVERY_ASSETS
+from orchestration.assets.gitlab import GITLAB_ASSETS, GitLabResource
 from orchestration.assets.ingestion import github_pull_requests
+from orchestration.assets.jenkins import JENKINS_ASSETS, JenkinsResource
+from orchestration.assets.jira import JiraResource, jira_streams
+from orchestration.assets.pagerduty import PAGERDUTY_ASSETS, PagerDutyResource
 from orchestration.assets.publishing import build_published_analytics
 from orchestration.config import LoadedConfig, load_config
 from orchestration.resources import GitHubResource, WarehouseResource
@@ -18,8 +31,15 @@ from orchestration.resources import GitHubResource, WarehouseResource
 INGESTION_GROUP = "ingestion"
 
 
-def _mart_keys() -> list[dg.AssetKey]:
-    return [key for key in techledger_dbt_models.keys if key.path[0] == "marts"]
+def _unconfigured_sources_exclusion(loaded: LoadedConfig) -> str | None:
+    """dbt selector excluding the models built on every dbt source the config does not enable.
+
+    dbt source names match the keys under ``sources:`` in techledger.yaml (github, jira, billing...).
+    """
+    manifest = json.loads(prepare_manifest().read_text())
+    dbt_sources = {node["source_name"] for node in manifest["sources"].values()}
+    configured = {name for name in type(loaded.config.sources).model_fields if getattr(loaded.config.sources, name)}
+    return " ".join(f"source:{name}+" for name in sorted(dbt_sources - configured)) or None
 
 
 def build_resources(loaded: LoadedConfig) -> dict[str, object]:
@@ -28,7 +48,7 @@ def build_resources(loaded: LoadedConfig) -> dict[str, object]:
         "warehouse": WarehouseResource(path=str(loaded.warehouse_path), memory_limit=cfg.warehouse.memory_limit),
         "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
     }
-    github = cfg.sources.github
+    github, gitlab, jira, billing = cfg.sources.github, cfg.sources.gitlab, cfg.sources.jira, cfg.sources.billing
     if github is not None:
         resources["github"] = GitHubResource(
             base_url=github.base_url,
@@ -39,15 +59,78 @@ def build_resources(loaded: LoadedConfig) -> dict[str, object]:
             overlap_minutes=github.overlap_minutes,
             timeout_seconds=github.timeout_seconds,
         )
+    if gitlab is not None:
+        resources["gitlab"] = GitLabResource(
+            base_url=gitlab.base_url,
+            token=dg.EnvVar(gitlab.token_env) if gitlab.token_env else None,
+            token_env=gitlab.token_env,
+            projects=gitlab.projects,
+            per_page=gitlab.per_page,
+            overlap_minutes=gitlab.overlap_minutes,
+            timeout_seconds=gitlab.timeout_seconds,
+        )
+    jenkins, pagerduty = cfg.sources.jenkins, cfg.sources.pagerduty
+    if jenkins is not None:
+        resources["jenkins"] = JenkinsResource(
+            base_url=jenkins.base_url,
+            user=jenkins.user,
+            token=dg.EnvVar(jenkins.token_env) if jenkins.token_env else None,
+            token_env=jenkins.token_env,
+            jobs=jenkins.jobs,
+            overlap_hours=jenkins.overlap_hours,
+            timeout_seconds=jenkins.timeout_seconds,
+        )
+    if pagerduty is not None:
+        resources["pagerduty"] = PagerDutyResource(
+            base_url=pagerduty.base_url,
+            token=dg.EnvVar(pagerduty.token_env) if pagerduty.token_env else None,
+            token_env=pagerduty.token_env,
+            service_ids=pagerduty.service_ids,
+            window_days=pagerduty.window_days,
+            timeout_seconds=pagerduty.timeout_seconds,
+        )
+    if jira is not None:
+        resources["jira"] = JiraResource(
+            base_url=jira.base_url,
+            deployment=jira.deployment,
+            email=jira.email,
+            token=dg.EnvVar(jira.token_env) if jira.token_env else None,
+            token_env=jira.token_env,
+            projects=jira.projects,
+            search_api=jira.search_api,
+            page_size=jira.page_size,
+            overlap_minutes=jira.overlap_minutes,
+            buffer_minutes=jira.buffer_minutes,
+            census=jira.census,
+            story_points_field=jira.story_points_field,
+            sprint_field=jira.sprint_field,
+            timeout_seconds=jira.timeout_seconds,
+        )
+    if billing is not None:
+        resources["billing"] = BillingResource(
+            drop_dir=str(loaded.billing_drop_dir), memory_limit=billing.memory_limit or cfg.warehouse.memory_limit
+        )
     return resources
 
 
 def build_assets(loaded: LoadedConfig) -> list[dg.AssetsDefinition]:
+    sources = loaded.config.sources
     assets: list[dg.AssetsDefinition] = []
-    if loaded.config.sources.github is not None:
-        assets.append(github_pull_requests)
-    assets += [techledger_dbt_models, build_published_analytics(_mart_keys())]
-    return assets
+    if sources.github is not None:
+        assets += [github_pull_requests, *GITHUB_DELIVERY_ASSETS]
+    if sources.gitlab is not None:
+        assets += GITLAB_ASSETS
+    if sources.jenkins is not None:
+        assets += JENKINS_ASSETS
+    if sources.pagerduty is not None:
+        assets += PAGERDUTY_ASSETS
+    if sources.jira is not None:
+        assets.append(jira_streams)
+    if sources.billing is not None:
+        assets.append(raw_billing_cost_lines)
+    dbt_models = build_dbt_assets(_unconfigured_sources_exclusion(loaded))
+    mart_keys = [key for key in dbt_models.keys if key.path[0] == "marts"]
+    return [*assets, dbt_models, build_published_analytics(mart_keys)]
 
 
 def build_definitions(loaded: LoadedConfig) -> dg.Definitions:
@@ -78,10 +161,16 @@ def build_definitions(loaded: LoadedConfig) -> dg.Definitions:
             default_status=dg.DefaultScheduleStatus.RUNNING,
         ),
     ]
+    jobs: list = [ingest_job, build_job]
+    sensors = []
+    if loaded.config.sources.billing is not None:
+        jobs.append(billing_ingest_job)
+        sensors.append(billing_drop_folder_sensor)
     return dg.Definitions(
         assets=build_assets(loaded),
-        jobs=[ingest_job, build_job],
+        jobs=jobs,
         schedules=schedules,
+        sensors=sensors,
         resources=build_resources(loaded),
     )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -20,6 +21,11 @@ from orchestration.config import SIMULATED_CONFIG, LoadedConfig, load_config
 SIM_TOKEN_ENV = "TECHLEDGER_SIM_TOKEN"
 SIM_URL_ENV = "TECHLEDGER_SIM_URL"
 DEFAULT_SIM_TOKEN = "simulated-token-not-a-secret"
+# GitHub gives a personal token 5,000 requests an hour; the tests keep that. A first full sync of the simulated
+# company takes ~20,000 REST requests (reviews, commits and jobs are per PR / per run), which on real GitHub
+# means spreading the first sync over several hours. Demos and `make dev` should not wait an hour, so the
+# simulated company's token gets a larger quota there, on every source that has one.
+DEMO_HOURLY_QUOTA = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -50,14 +56,48 @@ def simulation_settings(loaded: LoadedConfig, *, scale: float | None = None) -> 
     return settings
 
 
+def free_port_or_any(port: int) -> int:
+    """``port`` if nothing listens on it on loopback, else 0 (an ephemeral port)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return 0
+    return port
+
+
+def raise_quotas(server: object, hourly_limit: int) -> None:
+    """Give the simulated token ``hourly_limit`` requests an hour on every source that enforces a quota."""
+    for source in server.source_names:
+        if server.quotas.has_quota(source):
+            server.quotas.configure(source, hourly_limit)
+
+
+def deliver_simulated_bill(company: object, drop_dir: Path | None) -> bool:
+    """Drop the simulated company's bill (12 months of FOCUS, CUR, GCP and SaaS files) into the billing drop
+    folder, unless it already holds files: billing providers deliver files, they do not serve an API."""
+    from simulation.billing_drop import write_billing_drop
+
+    if drop_dir is None or (drop_dir.exists() and any(p.is_file() for p in drop_dir.rglob("*"))):
+        return False
+    write_billing_drop(company, drop_dir)
+    return True
+
+
 @contextmanager
-def running_simulated_company(settings: SimulationSettings, port: int = 0, latency: float = 0.0) -> Iterator[object]:
-    """Start the fake APIs for the simulated company and point the simulated config at them."""
+def running_simulated_company(
+    settings: SimulationSettings, port: int = 0, latency: float = 0.0, billing_drop_dir: Path | None = None
+) -> Iterator[object]:
+    """Start the fake APIs for the simulated company (and drop its bill), pointing the simulated config at them."""
     from simulation.company import generate_company
     from simulation.server import FakeApiServer
 
     company = generate_company(seed=settings.seed, scale=settings.scale, anchor=settings.anchor)
-    server = FakeApiServer(company, port=port, latency=latency).start()
+    deliver_simulated_bill(company, billing_drop_dir)
+    server = FakeApiServer(company, port=port, latency=latency)
+    raise_quotas(server, DEMO_HOURLY_QUOTA)
+    server.start()
     previous_url = os.environ.get(SIM_URL_ENV)
     os.environ[SIM_URL_ENV] = server.url
     os.environ.setdefault(SIM_TOKEN_ENV, DEFAULT_SIM_TOKEN)

@@ -8,14 +8,17 @@ import duckdb
 
 
 def table_counts(path: Path, schemas: tuple[str, ...] | None = None) -> dict[str, int]:
-    """Row count of every table in the file (optionally only some schemas), as {"schema.table": rows}."""
+    """Row count of every table in the file, as {"schema.table": rows}; ``schemas`` keeps only the schemas
+    named (a name ending in ``*`` is a prefix, e.g. ``raw_*``)."""
     counts: dict[str, int] = {}
     with duckdb.connect(str(path), read_only=True) as con:
         tables = con.execute(
             "select schema_name, table_name from duckdb_tables() where database_name = current_database() order by 1, 2"
         ).fetchall()
         for schema, table in tables:
-            if schemas is None or schema in schemas:
+            if schemas is None or any(
+                schema == wanted or (wanted.endswith("*") and schema.startswith(wanted[:-1])) for wanted in schemas
+            ):
                 counts[f"{schema}.{table}"] = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
     return counts
 
@@ -52,7 +55,7 @@ def render(data_dir: Path) -> str:
         "",
         "  rows:",
     ]
-    for name, rows in table_counts(warehouse, ("raw_github", "marts", "meta")).items():
+    for name, rows in table_counts(warehouse, ("raw_*", "marts", "meta")).items():
         lines.append(f"    {name:<40} {rows:>10,}")
     lines += ["", f"  headline: {headline(analytics)}", ""]
     lines.append(

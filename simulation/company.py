@@ -17,7 +17,9 @@ from collections import OrderedDict
 from datetime import datetime, timedelta
 from typing import Any
 
+from simulation.delivery import DeliveryModel
 from simulation.github_payloads import GitHubRenderer
+from simulation.jira_model import JiraSite
 from simulation.model import Person, PullRequest, Repo, Service, Team
 from simulation.org import ORG, build_org
 from simulation.pr_generator import Opening, PullRequestGenerator
@@ -65,6 +67,10 @@ class Company:
         self._settled: dict[int, PullRequestState] = {}
         self._states: dict[str, tuple[tuple[datetime, int], list[PullRequestState]]] = {}
         self._json: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
+        self.delivery = DeliveryModel(
+            seed, self._org, self.stories, self.history_start, lambda repo: self.pull_requests(repo, True)
+        )
+        self.delivery.set_until(self._delivery_until())
 
     # -- clock ------------------------------------------------------------------------------------
     @property
@@ -78,6 +84,12 @@ class Company:
         with self._lock:
             self._now = self._now + timedelta(days=days)
             self._extend()
+            self.delivery.set_until(self._delivery_until())
+
+    def _delivery_until(self) -> datetime:
+        """The delivery model is generated FUTURE_DAYS ahead in 30-day steps, so it is rebuilt rarely."""
+        ahead = (self._now + timedelta(days=FUTURE_DAYS) - self.anchor).days
+        return self.anchor + timedelta(days=30 * (-(-ahead // 30)))
 
     def _extend(self) -> None:
         for opening in self._generator.extend_to(self._now + timedelta(days=FUTURE_DAYS)):
@@ -102,6 +114,14 @@ class Company:
 
     def ground_truth(self) -> dict[str, dict[str, Any]]:
         return self.stories.ground_truth()
+
+    @property
+    def jira(self) -> JiraSite:
+        """The company's Jira site (projects, sprints, issues), generated on first use."""
+        with self._lock:
+            if getattr(self, "_jira", None) is None:
+                self._jira = JiraSite(self)
+            return self._jira
 
     # -- internal model (for tests and for endpoints still to come: reviews, commits) --------------
     def pull_requests(self, repo_full_name: str, include_future: bool = False) -> list[PullRequest]:
@@ -186,6 +206,11 @@ class Company:
     def repository_payload(self, repo_full_name: str) -> dict[str, Any] | None:
         repo = self._repos.get(repo_full_name)
         return None if repo is None else json.loads(json.dumps(self._renderer.repository(repo)))
+
+    @property
+    def github_renderer(self) -> GitHubRenderer:
+        """Shared users/repositories/labels for GitHub payload modules beyond pull requests."""
+        return self._renderer
 
     def user_payload(self, login: str) -> dict[str, Any]:
         return json.loads(json.dumps(self._renderer.user(login)))

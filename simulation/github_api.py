@@ -1,8 +1,9 @@
 """Fake GitHub REST API (version 2022-11-28) mounted at ``/github``.
 
-Serves pull requests today; reviews, commits, deployments and workflow runs will be added as
-routes here. Behaviour follows shared/reference/source-apis.md §1: Link pagination, per_page
-clamped to 100, rate-limit headers on every response, primary vs secondary vs permission 403s.
+Serves pull requests here; reviews, commits, deployments, Actions runs/jobs, issues and
+releases are registered from ``simulation.github_delivery``. Behaviour follows
+shared/reference/source-apis.md §1: Link pagination, per_page clamped to 100, rate-limit headers on
+every response, primary vs secondary vs permission 403s.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any, ClassVar
 
+from simulation import github_delivery
 from simulation.faults import Fault
 from simulation.httpkit import ApiContext, Response, SourceApi
 from simulation.pagination import PageRequest, link_header
@@ -46,6 +48,7 @@ class GitHubApi(SourceApi):
         self.route("GET", repo, self.get_repo)
         self.route("GET", f"{repo}/pulls", self.list_pulls)
         self.route("GET", rf"{repo}/pulls/(?P<number>[^/]+)", self.get_pull)
+        github_delivery.register(self)  # reviews, commits, deployments, Actions, issues, releases
 
     # -- routes -----------------------------------------------------------------------------------
     def rate_limit(self, ctx: ApiContext) -> Response:

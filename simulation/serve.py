@@ -16,10 +16,19 @@ def serve_forever(
     port: int = 8765,
     host: str = "127.0.0.1",
     anchor: datetime | None = None,
+    hourly_quota: int | None = None,
 ) -> None:
-    """Start the fake APIs, print where they are, and block until Ctrl-C."""
+    """Start the fake APIs, print where they are, and block until Ctrl-C.
+
+    ``hourly_quota`` overrides the per-token hourly request quota of every source that enforces one.
+    """
     company = generate_company(seed=seed, scale=scale, anchor=anchor)
-    server = FakeApiServer(company, host=host, port=port).start()
+    server = FakeApiServer(company, host=host, port=port)
+    if hourly_quota is not None:
+        for source in server.source_names:
+            if server.quotas.has_quota(source):
+                server.quotas.configure(source, hourly_quota)
+    server.start()
     try:
         print(f"Simulated company 'acme' (seed={seed}, scale={scale}), clock at {iso_z(company.now)}")
         for name in server.source_names:

@@ -155,6 +155,7 @@ class _HttpServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in several writes: avoid 40 ms delayed-ACK stalls
     server: _HttpServer
 
     def do_GET(self) -> None:

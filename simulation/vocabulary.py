@@ -78,6 +78,7 @@ LABELS: Mapping[str, tuple[str, str, bool]] = {
     "security": ("ee0701", "Security-relevant change", False),
     "performance": ("5319e7", "Performance improvement", False),
     TOUCH_LABEL: ("b60205", "Flagged for follow-up", False),
+    "incident": ("b60205", "Production incident (postmortem required)", False),
 }
 
 PACKAGES: Mapping[str, tuple[str, ...]] = {

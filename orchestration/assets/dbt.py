@@ -73,17 +73,25 @@ class TechledgerDbtTranslator(DagsterDbtTranslator):
 translator = TechledgerDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
-@dbt_assets(
-    manifest=prepare_manifest(),
-    dagster_dbt_translator=translator,
-    project=dbt_project,
-    pool=WRITER_POOL,
-)
-def techledger_dbt_models(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
-) -> Iterator[Any]:
-    """``dbt build`` of the selected models: models, seeds, data tests and unit tests in DAG order."""
-    # The profile reads the warehouse path from the environment of the dbt subprocess.
-    os.environ["TECHLEDGER_WAREHOUSE"] = warehouse.path
-    os.environ["TECHLEDGER_DUCKDB_MEMORY_LIMIT"] = warehouse.memory_limit
-    yield from dbt.cli(["build"], context=context).stream()
+def build_dbt_assets(exclude: str | None = None) -> dg.AssetsDefinition:
+    """The dbt project as one multi-asset; ``exclude`` drops the models of sources that are not configured
+    (e.g. ``source:jira+``), so a deployment without Jira never builds Jira staging over a missing raw table."""
+
+    @dbt_assets(
+        manifest=prepare_manifest(),
+        dagster_dbt_translator=translator,
+        project=dbt_project,
+        pool=WRITER_POOL,
+        exclude=exclude,
+        name="techledger_dbt_models",
+    )
+    def techledger_dbt_models(
+        context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+    ) -> Iterator[Any]:
+        """``dbt build`` of the selected models: models, seeds, data tests and unit tests in DAG order."""
+        # The profile reads the warehouse path from the environment of the dbt subprocess.
+        os.environ["TECHLEDGER_WAREHOUSE"] = warehouse.path
+        os.environ["TECHLEDGER_DUCKDB_MEMORY_LIMIT"] = warehouse.memory_limit
+        yield from dbt.cli(["build"], context=context).stream()
+
+    return techledger_dbt_models

@@ -9,7 +9,7 @@ import pytest
 
 from orchestration.assets.dbt import prepare_manifest
 from orchestration.config import LoadedConfig
-from orchestration.simulated import SIM_TOKEN_ENV, SIM_URL_ENV, load_simulated_config
+from orchestration.simulated import SIM_TOKEN_ENV, SIM_URL_ENV, deliver_simulated_bill, load_simulated_config
 from simulation.server import FakeApiServer
 from tests.conftest import TEST_TOKEN
 
@@ -27,4 +27,6 @@ def simulated_env(fake_api: FakeApiServer, tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setenv(SIM_TOKEN_ENV, TEST_TOKEN)
     monkeypatch.setenv("TECHLEDGER_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("TECHLEDGER_CONFIG", raising=False)
-    yield load_simulated_config()
+    loaded = load_simulated_config()
+    deliver_simulated_bill(fake_api.company, loaded.billing_drop_dir)
+    yield loaded

@@ -10,7 +10,7 @@ import dagster as dg
 import duckdb
 import yaml
 
-from orchestration.config import PROJECT_ROOT, LoadedConfig
+from orchestration.config import PROJECT_ROOT, LoadedConfig, load_config
 from orchestration.definitions import build_definitions
 from simulation.server import FakeApiServer
 
@@ -78,6 +78,16 @@ def test_materialize_all_in_process(simulated_env: LoadedConfig, fake_api: FakeA
         f"select count(*) from read_parquet('{data_dir / 'parquet' / 'marts' / 'fct_pull_requests.parquet'}')"
     ).fetchone()[0]
     assert parquet_rows == len(expected)
+
+
+def test_models_of_unconfigured_sources_are_left_out(tmp_path: Path) -> None:
+    """A GitHub-only deployment must not build Jira or billing staging over raw tables that never exist."""
+    config = tmp_path / "techledger.yaml"
+    config.write_text("sources:\n  github:\n    repos: [a/b]\n    token_env: null\n")
+    keys = build_definitions(load_config(config)).resolve_asset_graph().get_all_asset_keys()
+    assert STG_PRS in keys and FCT_PRS in keys
+    assert not [k for k in keys if k.path[-1].startswith(("stg_jira__", "stg_billing__"))]
+    assert not [k for k in keys if k.path[0] in ("raw_jira", "raw_billing")]
 
 
 def test_simulated_config_reads_every_repository_of_the_company(

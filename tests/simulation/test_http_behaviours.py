@@ -256,9 +256,9 @@ def test_control_endpoints(fresh_server: FakeApiServer, fresh_company: Company) 
         assert http.post(fresh_server.url + "/_sim/advance?days=-1", timeout=5).status_code == 400
         assert http.post(fresh_server.url + "/_sim/advance?days=soon", timeout=5).status_code == 400
         assert http.get(fresh_server.url + "/_sim/advance", timeout=5).status_code == 405
-        assert http.get(fresh_server.url + "/_sim/sources", timeout=5).json() == {
-            "github": fresh_server.base_url("github")
-        }
+        sources = http.get(fresh_server.url + "/_sim/sources", timeout=5).json()
+        assert sources["github"] == fresh_server.base_url("github")
+        assert sources == {name: fresh_server.base_url(name) for name in fresh_server.source_names}
         assert http.get(fresh_server.url + "/nowhere/x", timeout=5).status_code == 404
     assert fresh_server.quota_remaining("github", "") == 5000
     assert fresh_server.stats.requests() == 0

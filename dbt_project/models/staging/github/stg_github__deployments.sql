@@ -1,0 +1,34 @@
+-- One row per GitHub deployment (REST `GET /deployments`) with its latest status.
+-- Grain: deployment_id. Typed from the raw JSON payload; no joins.
+with
+
+source as (
+
+    select * from {{ source('github', 'deployments') }}
+
+),
+
+renamed as (
+
+    select
+        id as deployment_id,
+        repo as repo_full_name,
+        environment,
+        coalesce((payload ->> '$.production_environment')::boolean, false) as is_production_environment,
+        sha as commit_sha,
+        payload ->> '$.ref' as ref,
+        payload ->> '$.task' as task,
+        payload ->> '$.description' as description,
+        payload ->> '$.payload.kind' as deployment_kind,
+        payload ->> '$.creator.login' as creator_login,
+        latest_state,
+        created_at,
+        updated_at,
+        _ingested_at,
+        _sync_id
+
+    from source
+
+)
+
+select * from renamed
