@@ -152,6 +152,59 @@ class SimulationConfig(_Strict):
     port: int = Field(8765, ge=0, le=65535, description="Port of `techledger simulate serve` (0 = any).")
 
 
+def _valid_regex(pattern: str) -> str:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"not a valid regular expression ({exc})") from None
+    if "'" in pattern:
+        raise ValueError("must not contain a single quote (it is passed into SQL)")
+    return pattern
+
+
+class DeliveryRules(_Strict):
+    """How one delivery tool's items are classified (regular expressions, RE2/Python syntax; (?i) = any case).
+
+    Defaults follow Apache DevLake's: incident labels `(incident|failure)`, bug labels `(bug|broken)`,
+    production environments `prod(.*)`, deployment jobs `(deploy|push-image)`.
+    """
+
+    incident_pattern: str = Field("(?i)(incident|failure)", description="Issue labels that mark an incident.")
+    bug_pattern: str = Field("(?i)(bug|broken)", description="Issue labels that mark a bug.")
+    production_environment_pattern: str = Field("(?i)prod(.*)", description="Environment names that are production.")
+    deployment_pattern: str = Field("(?i)(deploy|push-image)", description="Job/workflow names that deploy.")
+
+    @field_validator("incident_pattern", "bug_pattern", "production_environment_pattern", "deployment_pattern")
+    @classmethod
+    def _patterns_compile(cls, pattern: str) -> str:
+        return _valid_regex(pattern)
+
+
+class JiraRules(_Strict):
+    """How Jira issues are classified, by issue type name."""
+
+    incident_pattern: str = Field("(?i)(incident|outage)", description="Issue types that are incidents.")
+    bug_pattern: str = Field("(?i)(bug|defect)", description="Issue types that are bugs.")
+
+    @field_validator("incident_pattern", "bug_pattern")
+    @classmethod
+    def _patterns_compile(cls, pattern: str) -> str:
+        return _valid_regex(pattern)
+
+
+class RulesConfig(_Strict):
+    """Classification rules per source; dbt staging applies them (flags is_incident, is_bug, is_production...)."""
+
+    github: DeliveryRules = DeliveryRules()
+    gitlab: DeliveryRules = DeliveryRules()
+    jenkins: DeliveryRules = DeliveryRules()
+    jira: JiraRules = JiraRules()
+
+    def as_dbt_vars(self) -> dict[str, Any]:
+        """The rules as the dbt var ``techledger_rules`` (dbt_project.yml holds the same defaults)."""
+        return {"techledger_rules": self.model_dump()}
+
+
 class SchedulesConfig(_Strict):
     ingest_cron: str = Field("0 * * * *", description="When the ingestion job runs (cron, UTC).")
     build_cron: str = Field("30 5 * * *", description="When the dbt build + publish job runs (cron, UTC).")
@@ -164,6 +217,7 @@ class TechledgerConfig(_Strict):
     sources: SourcesConfig = SourcesConfig()
     simulation: SimulationConfig = SimulationConfig()
     schedules: SchedulesConfig = SchedulesConfig()
+    rules: RulesConfig = RulesConfig()
 
 
 class LoadedConfig:

@@ -128,7 +128,7 @@ def build_assets(loaded: LoadedConfig) -> list[dg.AssetsDefinition]:
         assets.append(jira_streams)
     if sources.billing is not None:
         assets.append(raw_billing_cost_lines)
-    dbt_models = build_dbt_assets(_unconfigured_sources_exclusion(loaded))
+    dbt_models = build_dbt_assets(_unconfigured_sources_exclusion(loaded), loaded.config.rules.as_dbt_vars())
     mart_keys = [key for key in dbt_models.keys if key.path[0] == "marts"]
     return [*assets, dbt_models, build_published_analytics(mart_keys)]
 

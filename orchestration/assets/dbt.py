@@ -4,6 +4,7 @@ dbt sources carry ``meta.dagster.asset_key`` (e.g. ``raw_github/pull_requests``)
 API stream to mart. dbt data tests become asset checks; error-severity ones block downstream assets.
 """
 
+import json
 import os
 import sys
 from collections.abc import Iterator, Mapping
@@ -73,9 +74,11 @@ class TechledgerDbtTranslator(DagsterDbtTranslator):
 translator = TechledgerDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
-def build_dbt_assets(exclude: str | None = None) -> dg.AssetsDefinition:
+def build_dbt_assets(exclude: str | None = None, dbt_vars: Mapping[str, Any] | None = None) -> dg.AssetsDefinition:
     """The dbt project as one multi-asset; ``exclude`` drops the models of sources that are not configured
-    (e.g. ``source:jira+``), so a deployment without Jira never builds Jira staging over a missing raw table."""
+    (e.g. ``source:jira+``), so a deployment without Jira never builds Jira staging over a missing raw table.
+    ``dbt_vars`` are passed with ``--vars`` (the classification rules from techledger.yaml)."""
+    vars_args = ["--vars", json.dumps(dict(dbt_vars))] if dbt_vars else []
 
     @dbt_assets(
         manifest=prepare_manifest(),
@@ -92,6 +95,6 @@ def build_dbt_assets(exclude: str | None = None) -> dg.AssetsDefinition:
         # The profile reads the warehouse path from the environment of the dbt subprocess.
         os.environ["TECHLEDGER_WAREHOUSE"] = warehouse.path
         os.environ["TECHLEDGER_DUCKDB_MEMORY_LIMIT"] = warehouse.memory_limit
-        yield from dbt.cli(["build"], context=context).stream()
+        yield from dbt.cli(["build", *vars_args], context=context).stream()
 
     return techledger_dbt_models

@@ -14,6 +14,7 @@ from orchestration.config import (
     PROJECT_ROOT,
     SIMULATED_CONFIG,
     ConfigError,
+    RulesConfig,
     TechledgerConfig,
     check_secrets,
     load_config,
@@ -132,3 +133,18 @@ def test_cli_reports_one_line_and_exit_code_2(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
     assert "warehouse.memory" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_rules_defaults_match_the_dbt_project_defaults() -> None:
+    """`dbt` run by hand must classify like the pipeline does with an empty `rules:` section."""
+    dbt_vars = yaml.safe_load((PROJECT_ROOT / "dbt_project" / "dbt_project.yml").read_text())["vars"]
+    assert RulesConfig().as_dbt_vars() == dbt_vars
+
+
+def test_rules_reach_dbt_as_vars_and_bad_patterns_are_named(tmp_path: Path) -> None:
+    loaded = load_config(write(tmp_path, "rules:\n  github:\n    incident_pattern: '^sev[12]$'\n"))
+    rules = loaded.config.rules.as_dbt_vars()["techledger_rules"]
+    assert rules["github"]["incident_pattern"] == "^sev[12]$"
+    assert rules["gitlab"]["incident_pattern"] == "(?i)(incident|failure)"
+    with pytest.raises(ConfigError, match=r"rules\.jira\.bug_pattern: .*not a valid regular expression"):
+        load_config(write(tmp_path, "rules:\n  jira:\n    bug_pattern: '(unclosed'\n"))

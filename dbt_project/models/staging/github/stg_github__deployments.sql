@@ -15,6 +15,9 @@ renamed as (
         repo as repo_full_name,
         environment,
         coalesce((payload ->> '$.production_environment')::boolean, false) as is_production_environment,
+        -- production when GitHub says so or the environment name matches the configured pattern
+        coalesce((payload ->> '$.production_environment')::boolean, false)
+            or {{ matches_rule('environment', 'github', 'production_environment_pattern') }} as is_production,
         sha as commit_sha,
         payload ->> '$.ref' as ref,
         payload ->> '$.task' as task,

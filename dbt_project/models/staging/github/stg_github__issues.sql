@@ -17,6 +17,11 @@ renamed as (
         payload ->> '$.title' as title,
         payload ->> '$.body' as body,
         list_transform(coalesce(payload ->> '$.labels[*].name', []), x -> lower(x)) as labels,
+        -- classification by label, with the rules in techledger.yaml (any label matching counts)
+        {{ matches_rule("array_to_string(coalesce(payload ->> '$.labels[*].name', []), chr(10))", 'github', 'incident_pattern') }}
+            as is_incident,
+        {{ matches_rule("array_to_string(coalesce(payload ->> '$.labels[*].name', []), chr(10))", 'github', 'bug_pattern') }}
+            as is_bug,
         regexp_extract(payload ->> '$.body', 'root cause: ([0-9a-f]{7,40})', 1) as root_cause_sha,
         payload ->> '$.user.login' as author_login,
         state,

@@ -17,6 +17,9 @@ renamed as (
         (payload ->> '$.environment.id')::bigint as environment_id,
         environment,
         payload ->> '$.environment.tier' as environment_tier,
+        -- production when GitLab's tier says so or the environment name matches the configured pattern
+        coalesce(payload ->> '$.environment.tier' = 'production', false)
+            or {{ matches_rule('environment', 'gitlab', 'production_environment_pattern') }} as is_production,
         status,
         payload ->> '$.ref' as ref,
         sha as commit_sha,

@@ -13,6 +13,7 @@ renamed as (
     select
         job_full_name || ':' || cast(number as varchar) as build_key,
         job_full_name,
+        {{ matches_rule('job_full_name', 'jenkins', 'deployment_pattern') }} as is_deployment_job,
         cast(number as bigint) as build_number,
         scope as top_level_item,
         building as is_building,

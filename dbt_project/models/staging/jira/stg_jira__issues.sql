@@ -24,6 +24,8 @@ renamed as (
         -- descriptive
         payload ->> '$.fields.summary' as summary,
         payload ->> '$.fields.issuetype.name' as issue_type,
+        {{ matches_rule("payload ->> '$.fields.issuetype.name'", 'jira', 'incident_pattern') }} as is_incident,
+        {{ matches_rule("payload ->> '$.fields.issuetype.name'", 'jira', 'bug_pattern') }} as is_bug,
         cast(payload ->> '$.fields.issuetype.hierarchyLevel' as integer) as hierarchy_level,
         coalesce(cast(payload ->> '$.fields.issuetype.subtask' as boolean), false) as is_subtask,
         payload ->> '$.fields.status.id' as status_id,
