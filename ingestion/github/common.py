@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
-import logging
-import os
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-import duckdb
-
-from ingestion.errors import PayloadError, SourceError, SyncFailedError
+from ingestion.cli import SourceCli
+from ingestion.errors import PayloadError
 from ingestion.github.client import github_client
 from ingestion.http import HttpClient, Page
 from ingestion.loader import RawLoader
@@ -79,38 +74,21 @@ def require_at(item: Any, fields: Sequence[str], url: str, where: str, what: str
     return item
 
 
+CLI = SourceCli(
+    source="github",
+    scope_flag="repos",
+    scope_help="comma-separated owner/name list",
+    base_url_help="GitHub REST API root, e.g. https://api.github.com",
+    default_token_env="GITHUB_TOKEN",
+    make_client=github_client,
+)
+
+
 def cli(
     stream: str,
     description: str,
     run: Callable[[HttpClient, RawLoader, list[str]], SyncSummary],
     argv: Sequence[str] | None = None,
 ) -> int:
-    """`python -m ingestion.github.<stream>`: exit 0 on success, 1 if a repo failed, 2 on bad usage."""
-    parser = argparse.ArgumentParser(prog=f"python -m ingestion.github.{stream}", description=description)
-    parser.add_argument("--warehouse", required=True, help="DuckDB file to write")
-    parser.add_argument("--base-url", required=True, help="GitHub REST API root, e.g. https://api.github.com")
-    parser.add_argument("--repos", required=True, help="comma-separated owner/name list")
-    parser.add_argument("--token-env", default="GITHUB_TOKEN", help="NAME of the env var holding the token")
-    parser.add_argument("--log-level", default="INFO")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    token = os.environ.get(args.token_env)
-    if not token:
-        print(f"error: environment variable {args.token_env} is not set or empty", file=sys.stderr)
-        return 2
-    repos = [r.strip() for r in args.repos.split(",") if r.strip()]
-    try:
-        with (
-            duckdb.connect(args.warehouse) as con,
-            github_client(args.base_url, token, token_env=args.token_env) as client,
-        ):
-            summary = run(client, RawLoader(con), repos)
-    except SyncFailedError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except (SourceError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    for result in summary.results:
-        print(f"{result.scope}: {result.records} records, {result.requests} requests, {result.outcome}")
-    return 0
+    """`python -m ingestion.github.<stream>` (see ingestion/cli.py for arguments and exit codes)."""
+    return CLI.main(stream, description, run, argv)

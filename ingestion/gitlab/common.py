@@ -12,18 +12,14 @@ repeats). Items that left the window are read by the next run, whose window star
 
 from __future__ import annotations
 
-import argparse
 import logging
-import os
-import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-import duckdb
-
-from ingestion.errors import PayloadError, SourceError, SyncFailedError
+from ingestion.cli import SourceCli
+from ingestion.errors import PayloadError
 from ingestion.gitlab.client import gitlab_client
 from ingestion.http import HttpClient, Page, server_time
 from ingestion.loader import RawLoader
@@ -147,38 +143,21 @@ def walk_updated(
     logger.warning("gitlab %s: the window kept changing while paging; the next run's overlap re-reads it", path)
 
 
+CLI = SourceCli(
+    source="gitlab",
+    scope_flag="projects",
+    scope_help="comma-separated project paths (group/name) or ids",
+    base_url_help="GitLab REST API root, e.g. https://gitlab.com/api/v4",
+    default_token_env="GITLAB_TOKEN",
+    make_client=gitlab_client,
+)
+
+
 def cli(
     stream: str,
     description: str,
     run: Callable[[HttpClient, RawLoader, list[str]], SyncSummary],
     argv: Sequence[str] | None = None,
 ) -> int:
-    """`python -m ingestion.gitlab.<stream>`: exit 0 on success, 1 if a project failed, 2 on bad usage."""
-    parser = argparse.ArgumentParser(prog=f"python -m ingestion.gitlab.{stream}", description=description)
-    parser.add_argument("--warehouse", required=True, help="DuckDB file to write")
-    parser.add_argument("--base-url", required=True, help="GitLab REST API root, e.g. https://gitlab.com/api/v4")
-    parser.add_argument("--projects", required=True, help="comma-separated project paths (group/name) or ids")
-    parser.add_argument("--token-env", default="GITLAB_TOKEN", help="NAME of the env var holding the token")
-    parser.add_argument("--log-level", default="INFO")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    token = os.environ.get(args.token_env)
-    if not token:
-        print(f"error: environment variable {args.token_env} is not set or empty", file=sys.stderr)
-        return 2
-    projects = [p.strip() for p in args.projects.split(",") if p.strip()]
-    try:
-        with (
-            duckdb.connect(args.warehouse) as con,
-            gitlab_client(args.base_url, token, token_env=args.token_env) as client,
-        ):
-            summary = run(client, RawLoader(con), projects)
-    except SyncFailedError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except (SourceError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    for result in summary.results:
-        print(f"{result.scope}: {result.records} records, {result.requests} requests, {result.outcome}")
-    return 0
+    """`python -m ingestion.gitlab.<stream>` (see ingestion/cli.py for arguments and exit codes)."""
+    return CLI.main(stream, description, run, argv)

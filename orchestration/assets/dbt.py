@@ -74,14 +74,16 @@ class TechledgerDbtTranslator(DagsterDbtTranslator):
 translator = TechledgerDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
-def build_dbt_assets(exclude: str | None = None, dbt_vars: Mapping[str, Any] | None = None) -> dg.AssetsDefinition:
+def build_dbt_assets(
+    manifest: Mapping[str, Any], exclude: str | None = None, dbt_vars: Mapping[str, Any] | None = None
+) -> dg.AssetsDefinition:
     """The dbt project as one multi-asset; ``exclude`` drops the models of sources that are not configured
     (e.g. ``source:jira+``), so a deployment without Jira never builds Jira staging over a missing raw table.
     ``dbt_vars`` are passed with ``--vars`` (the classification rules from techledger.yaml)."""
     vars_args = ["--vars", json.dumps(dict(dbt_vars))] if dbt_vars else []
 
     @dbt_assets(
-        manifest=prepare_manifest(),
+        manifest=manifest,
         dagster_dbt_translator=translator,
         project=dbt_project,
         pool=WRITER_POOL,
