@@ -2,33 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from orchestration.config import PROJECT_ROOT
+from tests.conftest import DemoRun, run_demo
 
 LINEAGE_COLUMNS = {"_ingested_at", "_sync_id"}  # when/which sync wrote a row: expected to change
-
-
-def _run_demo(data_dir: Path) -> str:
-    env = {**os.environ, "TECHLEDGER_DATA_DIR": str(data_dir)}
-    env.pop("TECHLEDGER_CONFIG", None)
-    result = subprocess.run(
-        [str(Path(sys.executable).parent / "techledger"), "demo", "--scale", "0.3"],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    return result.stdout
 
 
 def _snapshot(warehouse: Path) -> dict[str, list[tuple]]:
@@ -57,14 +38,13 @@ def _snapshot(warehouse: Path) -> dict[str, list[tuple]]:
 
 
 @pytest.mark.slow
-def test_demo_twice_leaves_identical_raw_and_mart_tables(tmp_path: Path) -> None:
-    data_dir = tmp_path / "data"
-    first_output = _run_demo(data_dir)
-    assert "headline:" in first_output and "analytics.duckdb" in first_output
+def test_demo_twice_leaves_identical_raw_and_mart_tables(demo_run: DemoRun) -> None:
+    data_dir = demo_run.data_dir
+    assert "headline:" in demo_run.output and "analytics.duckdb" in demo_run.output
     first = _snapshot(data_dir / "warehouse.duckdb")
     assert first["raw_github.pull_requests"] and first["marts.fct_pull_requests"]
 
-    _run_demo(data_dir)
+    run_demo(data_dir)
     second = _snapshot(data_dir / "warehouse.duckdb")
     assert second.keys() == first.keys()
     for table in first:
