@@ -7,12 +7,13 @@
 --   * CI jobs matching the deployment pattern (GitHub Actions jobs, GitLab jobs of the deploy stage), only for
 --     services no tool above records deployments for (they are the same events seen twice otherwise).
 -- Production follows the configured rules (environment name pattern, or the tool's production flag/tier).
--- kind: what the deployment was, from the tool when it records it (GitHub payload.kind, Jenkins KIND parameter),
--- else from the text (description, ref, rework_kind_pattern; a "Revert ..." head commit), else from the
--- sequence: the same commit as the previous attempt that failed is a *retry* (not a new change), a commit
--- older on the mainline than the previous successful deployment's is a *rollback*.
--- Rework (DORA 2024 deployment rework rate): a production hotfix, revert or rollback, or a production
--- deployment started while an incident of the same service was open (made to recover from it); retries never.
+-- kind: what the deployment was, from the tool when it records it (GitHub payload.kind, Jenkins KIND parameter);
+-- else a *retry* when the attempt just before failed with the same commit (not a new change); else from the text
+-- (description, ref, rework_kind_pattern; a "Revert ..." head commit); else a *rollback* when it deploys a commit
+-- older on the mainline than the previous successful deployment's, or one an earlier success already ran.
+-- Rework (DORA 2024 deployment rework rate): a production hotfix, revert or rollback, or - when the tool does not
+-- declare the kind - a production deployment started while an incident of the same service was open (made to
+-- recover from it); retries never.
 with
 
 github_deployments as (
