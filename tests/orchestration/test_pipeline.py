@@ -65,7 +65,7 @@ def test_materialize_all_in_process(simulated_env: LoadedConfig, fake_api: FakeA
     with duckdb.connect(str(data_dir / "analytics.duckdb"), read_only=True) as con:
         rows = con.execute(
             "select repo_full_name, pull_request_number, outcome, hours_to_merge, opened_at "
-            "from marts.fct_pull_requests"
+            "from marts.fct_pull_requests where source_system = 'github'"
         ).fetchall()
     assert len(rows) == len(expected) > 100
     merged = [r for r in rows if r[2] == "merged"]
@@ -75,7 +75,8 @@ def test_materialize_all_in_process(simulated_env: LoadedConfig, fake_api: FakeA
         assert (outcome == "merged") == (source["merged_at"] is not None)
     assert (data_dir / "parquet" / "marts" / "fct_pull_requests.parquet").exists()
     parquet_rows = duckdb.sql(
-        f"select count(*) from read_parquet('{data_dir / 'parquet' / 'marts' / 'fct_pull_requests.parquet'}')"
+        f"select count(*) from read_parquet('{data_dir / 'parquet' / 'marts' / 'fct_pull_requests.parquet'}') "
+        "where source_system = 'github'"
     ).fetchone()[0]
     assert parquet_rows == len(expected)
 
