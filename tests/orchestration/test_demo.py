@@ -13,7 +13,7 @@ LINEAGE_COLUMNS = {"_ingested_at", "_sync_id"}  # when/which sync wrote a row: e
 
 
 def _snapshot(warehouse: Path) -> dict[str, list[tuple]]:
-    """Every raw and mart table's rows, minus the columns that record when a row was written."""
+    """Every raw and mart table's rows, minus the columns that record when a row was written (floats to 1e-9)."""
     snapshot = {}
     with duckdb.connect(str(warehouse), read_only=True) as con:
         tables = con.execute(
@@ -22,15 +22,20 @@ def _snapshot(warehouse: Path) -> dict[str, list[tuple]]:
         ).fetchall()
         for schema, table in tables:
             columns = [
-                c
-                for (c,) in con.execute(
-                    "select column_name from duckdb_columns() where schema_name = ? and table_name = ? "
+                (c, data_type)
+                for (c, data_type) in con.execute(
+                    "select column_name, data_type from duckdb_columns() where schema_name = ? and table_name = ? "
                     "order by column_index",
                     [schema, table],
                 ).fetchall()
                 if c not in LINEAGE_COLUMNS
             ]
-            select = ", ".join(f'"{c}"::varchar' for c in columns)
+            # DuckDB adds doubles in whatever order its threads deliver them: the last bits of a float sum may
+            # differ between two builds of the same data, which is not a change of the data.
+            select = ", ".join(
+                f'round("{c}", 9)::varchar' if data_type in ("DOUBLE", "FLOAT") else f'"{c}"::varchar'
+                for c, data_type in columns
+            )
             snapshot[f"{schema}.{table}"] = con.execute(
                 f'select {select} from "{schema}"."{table}" order by all'
             ).fetchall()
