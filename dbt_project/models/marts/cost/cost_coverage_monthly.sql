@@ -13,8 +13,11 @@ classified as (
 
     select
         *,
-        source_format <> 'saas_invoice' and drop_provider <> 'saas'
-            and charge_category = 'Usage' and not is_correction as is_cloud_usage
+        coalesce(
+            cost_source = 'billing' and source_format <> 'saas_invoice' and drop_provider <> 'saas'
+                and charge_category = 'Usage' and not is_correction,
+            false
+        ) as is_cloud_usage
     from daily
 
 ),
