@@ -31,16 +31,6 @@ from orchestration.resources import GitHubResource, WarehouseResource
 INGESTION_GROUP = "ingestion"
 
 
-def _unconfigured_sources_exclusion(loaded: LoadedConfig, manifest: dict) -> str | None:
-    """dbt selector excluding the models built on every dbt source the config does not enable.
-
-    dbt source names match the keys under ``sources:`` in techledger.yaml (github, jira, billing...).
-    """
-    dbt_sources = {node["source_name"] for node in manifest["sources"].values()}
-    configured = {name for name in type(loaded.config.sources).model_fields if getattr(loaded.config.sources, name)}
-    return " ".join(f"source:{name}+" for name in sorted(dbt_sources - configured)) or None
-
-
 def build_resources(loaded: LoadedConfig) -> dict[str, object]:
     cfg = loaded.config
     resources: dict[str, object] = {
@@ -129,9 +119,7 @@ def build_assets(loaded: LoadedConfig) -> list[dg.AssetsDefinition]:
         assets.append(raw_billing_cost_lines)
     # parsed once per code load: under `dagster dev` preparing re-runs `dbt parse`
     manifest = json.loads(prepare_manifest().read_text())
-    dbt_models = build_dbt_assets(
-        manifest, _unconfigured_sources_exclusion(loaded, manifest), loaded.config.rules.as_dbt_vars()
-    )
+    dbt_models = build_dbt_assets(manifest, dbt_vars=loaded.config.rules.as_dbt_vars())
     mart_keys = [key for key in dbt_models.keys if key.path[0] == "marts"]
     return [*assets, dbt_models, build_published_analytics(mart_keys)]
 

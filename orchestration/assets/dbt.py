@@ -14,6 +14,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
+from ingestion.catalog import ensure_raw_tables
 from orchestration.assets.ingestion import WRITER_POOL
 from orchestration.config import PROJECT_ROOT
 from orchestration.resources import WarehouseResource
@@ -74,11 +75,11 @@ class TechledgerDbtTranslator(DagsterDbtTranslator):
 translator = TechledgerDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
-def build_dbt_assets(
-    manifest: Mapping[str, Any], exclude: str | None = None, dbt_vars: Mapping[str, Any] | None = None
-) -> dg.AssetsDefinition:
-    """The dbt project as one multi-asset; ``exclude`` drops the models of sources that are not configured
-    (e.g. ``source:jira+``), so a deployment without Jira never builds Jira staging over a missing raw table.
+def build_dbt_assets(manifest: Mapping[str, Any], dbt_vars: Mapping[str, Any] | None = None) -> dg.AssetsDefinition:
+    """The dbt project as one multi-asset.
+
+    Every source's staging builds even when the source is not configured (over empty raw tables, see
+    ``ingestion.catalog``), because the marts unify sources: deployments come from GitHub, GitLab and Jenkins.
     ``dbt_vars`` are passed with ``--vars`` (the classification rules from techledger.yaml)."""
     vars_args = ["--vars", json.dumps(dict(dbt_vars))] if dbt_vars else []
 
@@ -87,7 +88,6 @@ def build_dbt_assets(
         dagster_dbt_translator=translator,
         project=dbt_project,
         pool=WRITER_POOL,
-        exclude=exclude,
         name="techledger_dbt_models",
     )
     def techledger_dbt_models(
@@ -97,6 +97,8 @@ def build_dbt_assets(
         # The profile reads the warehouse path from the environment of the dbt subprocess.
         os.environ["TECHLEDGER_WAREHOUSE"] = warehouse.path
         os.environ["TECHLEDGER_DUCKDB_MEMORY_LIMIT"] = warehouse.memory_limit
+        with warehouse.connect() as con:  # sources not configured get empty raw tables: unions still build
+            ensure_raw_tables(con)
         yield from dbt.cli(["build", *vars_args], context=context).stream()
 
     return techledger_dbt_models

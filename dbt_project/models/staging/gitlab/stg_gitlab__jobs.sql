@@ -20,6 +20,7 @@ renamed as (
         retried as is_retried,
         payload ->> '$.failure_reason' as failure_reason,
         coalesce((payload ->> '$.allow_failure')::boolean, false) as allow_failure,
+        json_extract_string(payload, '$.tag_list[*]') as runner_tags,
         cast(payload ->> '$.created_at' as timestamptz) as created_at,
         started_at,
         cast(payload ->> '$.finished_at' as timestamptz) as finished_at,
