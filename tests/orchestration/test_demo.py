@@ -46,6 +46,10 @@ def _snapshot(warehouse: Path) -> dict[str, list[tuple]]:
 def test_demo_twice_leaves_identical_raw_and_mart_tables(demo_run: DemoRun) -> None:
     data_dir = demo_run.data_dir
     assert "headline:" in demo_run.output and "analytics.duckdb" in demo_run.output
+    # the leader's sections of the summary, each read from its mart
+    assert "delivery, last 4 complete weeks" in demo_run.output
+    assert "flakiest CI job: acme/checkout-service ci/integration-tests" in demo_run.output
+    assert "largest savings" in demo_run.output and "dev-cluster-eu-west-2" in demo_run.output
     first = _snapshot(data_dir / "warehouse.duckdb")
     assert first["raw_github.pull_requests"] and first["marts.fct_pull_requests"]
 
