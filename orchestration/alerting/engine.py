@@ -177,7 +177,8 @@ def _evaluate(
     events = []
     for week in weeks_to_evaluate(max(weeks), last, alerts_config.catch_up_weeks):
         result = detect(series, catalog, settings, rules, as_of=week)
-        changed, week_events = advance(alerts, result, now, catalog, alerts_config.resolve_fraction)
+        memory = settings.recent_weeks + settings.baseline_weeks
+        changed, week_events = advance(alerts, result, now, catalog, alerts_config.resolve_fraction, memory)
         alerts.update(changed)
         events += week_events
         summary.as_of = week

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
@@ -118,14 +118,42 @@ def _strength(alert: Alert, currents: Sequence[float]) -> float:
     return min(Component.from_dict(c).strength(v) for c, v in zip(alert.components, currents, strict=True))
 
 
+def _is_recovery(finding: Finding, alerts: Iterable[Alert], as_of: date, memory_weeks: int) -> bool:
+    """A move back to where an opposite alert of the same metric and scope started is its recovery (reported by
+    resolving that alert), not news of its own: a lead time that returns to normal after a regression is not an
+    "improvement" to celebrate, because the trailing baseline still holds the bad weeks."""
+    if finding.kind not in ("regression", "improvement"):
+        return False
+    opposite = "improvement" if finding.kind == "regression" else "regression"
+    [component] = finding.components
+    for alert in alerts:
+        if (alert.kind, alert.metric, alert.scope_type, alert.scope_key) != (
+            opposite,
+            finding.metric,
+            finding.scope_type,
+            finding.scope_key,
+        ):
+            continue
+        if alert.status != "open" and (as_of - alert.last_period).days > 7 * memory_weeks:
+            continue
+        old = Component.from_dict(alert.components[0])
+        if abs(old.strength(component.current_value)) < 1.0:  # within one threshold of the old baseline
+            return True
+    return False
+
+
 def advance(
     alerts: Mapping[str, Alert],
     result: DetectionResult,
     now: datetime,
     catalog: Mapping[str, MetricDefinition],
     resolve_fraction: float = 0.5,
+    memory_weeks: int = 16,
 ) -> tuple[dict[str, Alert], list[AlertEvent]]:
-    """One tick: the new state of every alert touched and the events to deliver (pure; no I/O)."""
+    """One tick: the new state of every alert touched and the events to deliver (pure; no I/O).
+
+    ``memory_weeks``: how long after an alert was last seen its baseline still explains a move back (the
+    trailing baseline holds the bad weeks that long, usually recent + baseline weeks)."""
     if result.as_of is None:
         return {}, []
     changed: dict[str, Alert] = {}
@@ -156,12 +184,49 @@ def advance(
             )
         )
 
-    found: dict[str, Finding] = {}
-    for finding in result.findings:
-        fp = fingerprint(finding.metric, finding.scope_type, finding.scope_key, finding.kind)
-        found[fp] = finding
-        existing = alerts.get(fp)
+    found = {fingerprint(f.metric, f.scope_type, f.scope_key, f.kind): f for f in result.findings}
+
+    # 1. open alerts: escalate when worse than at opening, resolve when back to the opening baseline
+    for fp, existing in alerts.items():
+        if existing.status != "open":
+            continue
+        currents = _current_values(existing, result.evaluations)
+        if currents is None:
+            continue
+        alert = replace(existing, components=[dict(c) for c in existing.components])
+        strength = _strength(alert, currents)
+        finding = found.get(fp)
+        if finding is None and strength < resolve_fraction:
+            alert.status = "resolved"
+            alert.resolved_at = now
+            alert.updated_at = now
+            alert.last_period = result.as_of
+            alert.current_strength = finite(strength) or 0.0
+            changed[fp] = alert
+            emit(alert, "resolved", currents)
+            continue
+        if alert.last_period == result.as_of and finite(strength) == finite(alert.current_strength):
+            continue  # the same week evaluated again: nothing new
+        alert.last_period = result.as_of
+        alert.updated_at = now
+        alert.current_strength = finite(strength) or 0.0
+        alert.peak_strength = max(alert.peak_strength, alert.current_strength)
+        if finding is not None:
+            alert.evidence = finding.evidence
+        changed[fp] = alert
+        new_severity = severity_of(strength)
+        if alert.kind != "improvement" and new_severity > alert.severity:
+            alert.severity = new_severity
+            alert.escalated_at = now
+            emit(alert, "escalated", currents)
+
+    # 2. findings without an open alert: open (or re-open as the next occurrence), unless it is a recovery
+    current = {**alerts, **changed}
+    for fp, finding in found.items():
+        existing = current.get(fp)
         if existing is not None and existing.status == "open":
+            continue
+        if _is_recovery(finding, current.values(), result.as_of, memory_weeks):
             continue
         strength = finding.strength
         alert = Alert(
@@ -187,39 +252,6 @@ def advance(
         )
         changed[fp] = alert
         emit(alert, "opened")
-
-    for fp, existing in alerts.items():
-        if existing.status != "open" or fp in changed:
-            continue
-        currents = _current_values(existing, result.evaluations)
-        if currents is None:
-            continue
-        alert = replace(existing, components=[dict(c) for c in existing.components])
-        strength = _strength(alert, currents)
-        finding = found.get(fp)
-        if finding is None and strength < resolve_fraction:
-            alert.status = "resolved"
-            alert.resolved_at = now
-            alert.updated_at = now
-            alert.last_period = result.as_of
-            alert.current_strength = finite(strength) or 0.0
-            changed[fp] = alert
-            emit(alert, "resolved", currents)
-            continue
-        if alert.last_period == result.as_of and finite(strength) == finite(alert.current_strength):
-            continue  # the same week evaluated again: nothing new
-        alert.last_period = result.as_of
-        alert.updated_at = now
-        alert.current_strength = finite(strength) or 0.0
-        alert.peak_strength = max(alert.peak_strength, alert.current_strength)
-        if finding is not None:
-            alert.evidence = finding.evidence
-        new_severity = severity_of(strength)
-        changed[fp] = alert
-        if alert.kind != "improvement" and new_severity > alert.severity:
-            alert.severity = new_severity
-            alert.escalated_at = now
-            emit(alert, "escalated", currents)
     return changed, events
 
 
