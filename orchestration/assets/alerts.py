@@ -163,7 +163,7 @@ def build_alert_sensors(
         if (
             run is not None
             and run.job_name in evaluating_jobs
-            and (run.asset_selection is None or ALERTS_ASSET_KEY in run.asset_selection)
+            and (not run.asset_selection or ALERTS_ASSET_KEY in run.asset_selection)  # empty = the whole job
         ):
             return dg.SkipReason(f"run {run.run_id[:8]} ({run.job_name}) evaluates alerts itself")
         return dg.RunRequest(run_key=f"metric_series:{asset_event.run_id}")
