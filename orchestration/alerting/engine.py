@@ -213,3 +213,17 @@ def weeks_to_evaluate(latest: date, last_evaluated: date | None, catch_up_weeks:
     if last_evaluated is not None:
         first = max(first, min(last_evaluated + timedelta(weeks=1), latest))
     return [first + timedelta(weeks=k) for k in range((latest - first).days // 7 + 1)]
+
+
+def open_alert_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """One line per open alert, regressions first and most severe first (for the run/demo summary); empty when
+    the engine has not run yet."""
+    if not relation_exists(con, "alerts", "alerts"):
+        return []
+    rows = con.execute(
+        """
+        select kind, severity, opened_period, title from alerts.alerts where status = 'open'
+        order by case kind when 'improvement' then 1 else 0 end, severity desc, opened_period, title
+        """
+    ).fetchall()
+    return [f"[{kind}, since week {opened}] {title}" for kind, _, opened, title in rows]

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.alerting.engine import run_tick, weeks_to_evaluate
+from orchestration.alerting.engine import open_alert_lines, run_tick, weeks_to_evaluate
 from orchestration.alerting.sinks import LogSink
 from orchestration.config import AlertsConfig
 from tests.orchestration.alerting.series import CATALOG, MONDAY, noisy, rows, write_catalog, write_series
@@ -60,6 +60,8 @@ def test_opened_once_and_not_repeated_on_the_same_data(con: duckdb.DuckDBPyConne
     assert (status, kind, severity) == ("open", "regression", 1)
     assert json.loads(components)[0]["baseline_value"] == pytest.approx(sorted(BASE[-12:])[5:7][0], rel=0.1)
     assert con.execute("select count(*) from alerts.outbox").fetchone()[0] == 1
+    [line] = open_alert_lines(con)
+    assert line.startswith("[regression, since week") and "lead_time_p50_hours up" in line
 
 
 def test_escalates_when_worse_then_resolves_when_back(con: duckdb.DuckDBPyConnection) -> None:
