@@ -321,7 +321,7 @@ class AlertsConfig(_Strict):
     min_trend_points: int = Field(8, ge=4, description="Weeks with data needed in the trend window.")
     catch_up_weeks: int = Field(8, ge=1, le=52, description="Most weeks one run evaluates when it catches up.")
     significance: float = Field(0.01, gt=0, lt=1, description="One-sided p-value of the level-shift test.")
-    trend_significance: float = Field(0.002, gt=0, lt=1, description="One-sided p-value of the trend test.")
+    trend_significance: float = Field(0.005, gt=0, lt=1, description="One-sided p-value of the trend test.")
     min_robust_z: float = Field(
         1.0, ge=0, description="Level shift must also exceed this many baseline sigmas (from the MAD)."
     )

@@ -64,7 +64,7 @@ class DetectionSettings:
     min_recent_points: int = 2
     min_baseline_points: int = 8
     significance: float = 0.01  # one-sided p-value of the level-shift test
-    trend_significance: float = 0.002  # one-sided p-value of the Mann-Kendall trend test
+    trend_significance: float = 0.005  # one-sided p-value of the Mann-Kendall trend test
     trend_level_fraction: float = 0.5  # a trend also needs recent vs baseline ≥ this x threshold
     min_robust_z: float = 1.0  # level shift: |recent median - baseline median| ≥ this x baseline sigma (from MAD)
     confirm_weeks: int = 2  # the change must be found at this many consecutive weekly evaluations
