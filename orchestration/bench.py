@@ -1,4 +1,5 @@
-"""``make bench``: how fast and how frugal ingestion is, and how long the dbt build takes.
+"""``make bench``: how fast and how frugal ingestion is, how long the dbt build takes, and how well the alert
+detector finds injected changes compared with the naive week-over-week rule (orchestration/alerting/harness.py).
 
 Ingestion runs in a child process (the same entry point the crash test kills) so its peak memory is its own,
 not the simulated company's. Results are printed as a table and written as JSON; later issues add rows.
@@ -18,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 from ingestion.billing.bench import bench_focus_load
+from orchestration.alerting.harness import run_harness
 from orchestration.assets.dbt import DBT_PROJECT_DIR, dbt_executable, prepare_manifest
 from orchestration.simulated import DEFAULT_SIM_TOKEN, SimulationSettings, running_simulated_company
 
@@ -129,17 +131,25 @@ def run_bench(scale: float, output: Path) -> int:
             "peak_rss_mib": focus["peak_rss_mb"],
         }
 
+    harness = run_harness()  # seeded: the same numbers tests/orchestration/alerting/test_harness.py asserts
+    results["alert_detection_harness"] = {
+        "ours": harness.ours.as_dict(),
+        "naive_week_over_week_20pct": harness.naive.as_dict(),
+    }
+
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(results, indent=2) + "\n")
     print(f"techledger bench — simulated company at scale {scale}")
     print(f"{'step':<52} {'records':>9} {'req':>6} {'rec/s':>9} {'req/rec':>8} {'peak MiB':>9} {'s':>8}")
     for name, row in results.items():
-        if not isinstance(row, dict):
+        if not isinstance(row, dict) or "seconds" not in row:
             continue
         print(
             f"{name:<52} {row.get('records', ''):>9} {row.get('requests', ''):>6} "
             f"{row.get('records_per_second', ''):>9} {row.get('requests_per_record', ''):>8} "
             f"{row.get('peak_rss_mib', ''):>9} {row['seconds']:>8}"
         )
+    print()
+    print(harness.table())
     print(f"results written to {output}")
     return 0

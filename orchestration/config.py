@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SIMULATED_CONFIG = PROJECT_ROOT / "simulation" / "techledger.simulated.yaml"
@@ -210,6 +210,151 @@ class SchedulesConfig(_Strict):
     build_cron: str = Field("30 5 * * *", description="When the dbt build + publish job runs (cron, UTC).")
 
 
+AlertKind = Literal["regression", "improvement", "paired", "pipeline", "freshness"]
+ALERT_KINDS: tuple[str, ...] = ("regression", "improvement", "paired", "pipeline", "freshness")
+
+
+class LogSinkConfig(_Strict):
+    """Alerts written to the log (Dagster's run log): on by default, needs nothing."""
+
+    kinds: list[AlertKind] = Field(list(ALERT_KINDS), description="Which kinds of alert this sink receives.")
+
+
+class SlackSinkConfig(_Strict):
+    """A Slack incoming webhook (its URL is a secret: it is read from an environment variable)."""
+
+    webhook_url_env: str = Field("SLACK_WEBHOOK_URL", description="Env var holding the incoming-webhook URL.")
+    timeout_seconds: float = Field(10.0, gt=0, description="Timeout of one POST.")
+    kinds: list[AlertKind] = Field(list(ALERT_KINDS), description="Which kinds of alert this sink receives.")
+
+
+class WebhookSinkConfig(_Strict):
+    """A generic JSON webhook; the body is signed with HMAC-SHA256 (header X-Techledger-Signature-256)."""
+
+    url_env: str = Field("TECHLEDGER_WEBHOOK_URL", description="Env var holding the URL to POST to.")
+    secret_env: str = Field("TECHLEDGER_WEBHOOK_SECRET", description="Env var holding the HMAC signing key.")
+    timeout_seconds: float = Field(10.0, gt=0, description="Timeout of one POST.")
+    kinds: list[AlertKind] = Field(list(ALERT_KINDS), description="Which kinds of alert this sink receives.")
+
+
+class EmailSinkConfig(_Strict):
+    """E-mail over SMTP (STARTTLS optional; login only when a username is given)."""
+
+    host: str = Field(..., description="SMTP server host name.")
+    port: int = Field(587, ge=1, le=65535, description="SMTP port (587 submission with STARTTLS, 25 plain).")
+    starttls: bool = Field(True, description="Upgrade the connection with STARTTLS before logging in.")
+    username: str | None = Field(None, description="SMTP login; null = no authentication.")
+    password_env: str | None = Field("SMTP_PASSWORD", description="Env var holding the SMTP password.")
+    from_address: str = Field(..., description="Sender address.")
+    to_addresses: list[str] = Field(..., min_length=1, description="Recipients.")
+    timeout_seconds: float = Field(10.0, gt=0, description="Timeout of the SMTP conversation.")
+    kinds: list[AlertKind] = Field(list(ALERT_KINDS), description="Which kinds of alert this sink receives.")
+
+
+class AlertSinksConfig(_Strict):
+    """Where alerts are delivered; a sink that is absent (or null) is off."""
+
+    log: LogSinkConfig | None = LogSinkConfig()
+    slack: SlackSinkConfig | None = None
+    webhook: WebhookSinkConfig | None = None
+    email: EmailSinkConfig | None = None
+
+
+class PairedRuleConfig(_Strict):
+    """Two metrics of the same scope moving in the given directions together is one alert (kind paired)."""
+
+    name: str = Field(..., pattern=r"^[a-z0-9_]+$", description="Rule name (lowercase, digits, underscores).")
+    description: str = Field("", description="What the combination means; shown in the alert.")
+    first_metric: str = Field(..., description="metric_catalog key of the first metric.")
+    first_direction: Literal["up", "down"] = Field(..., description="Direction the first metric must move.")
+    second_metric: str = Field(..., description="metric_catalog key of the second metric.")
+    second_direction: Literal["up", "down"] = Field(..., description="Direction the second metric must move.")
+    significance: float = Field(0.10, gt=0, lt=1, description="p-value each of the two changes must reach.")
+    suppress_components: bool = Field(True, description="Do not also alert on the two metrics separately.")
+
+
+class AlertDeliveryConfig(_Strict):
+    """Retries of a failed delivery, per (event, sink), across ticks."""
+
+    base_seconds: float = Field(60.0, gt=0, description="Wait after the first failure; doubles each time.")
+    max_seconds: float = Field(21600.0, gt=0, description="Longest wait between two attempts.")
+    max_attempts: int = Field(20, ge=1, description="Attempts before a delivery is marked failed (kept, not lost).")
+
+
+class FreshnessConfig(_Strict):
+    """Hours after which a source that has not synced raises a freshness alert; null = not watched."""
+
+    github: float | None = Field(3.0, gt=0, description="Hours between GitHub syncs before alerting.")
+    gitlab: float | None = Field(3.0, gt=0, description="Hours between GitLab syncs before alerting.")
+    jenkins: float | None = Field(3.0, gt=0, description="Hours between Jenkins syncs before alerting.")
+    pagerduty: float | None = Field(3.0, gt=0, description="Hours between PagerDuty syncs before alerting.")
+    jira: float | None = Field(3.0, gt=0, description="Hours between Jira syncs before alerting.")
+    billing: float | None = Field(26.0, gt=0, description="Hours between billing loads before alerting.")
+
+
+def _default_paired_rules() -> list[PairedRuleConfig]:
+    return [
+        PairedRuleConfig(
+            name="speed_without_stability",
+            description=(
+                "Deployment frequency rose while change failure rate rose too: speed is being bought with "
+                "stability. Look at test coverage, review depth and deployment safety before pushing harder."
+            ),
+            first_metric="deployment_frequency",
+            first_direction="up",
+            second_metric="change_failure_rate",
+            second_direction="up",
+        )
+    ]
+
+
+class AlertsConfig(_Strict):
+    """Trend alerts on marts.metric_series, the alert sinks, and the pipeline-health sensors."""
+
+    enabled: bool = Field(True, description="Build the alerts asset and sensors at all.")
+    max_active_metrics: int = Field(8, ge=1, description="Warn when the catalog has more active metrics.")
+    recent_weeks: int = Field(4, ge=1, le=26, description="Weeks in the recent window.")
+    baseline_weeks: int = Field(12, ge=3, le=104, description="Weeks in the trailing baseline before it.")
+    trend_weeks: int = Field(26, ge=6, le=156, description="Weeks the monotonic-trend test looks back.")
+    min_recent_points: int = Field(2, ge=1, description="Weeks with data needed in the recent window.")
+    min_baseline_points: int = Field(8, ge=3, description="Baseline weeks with data needed for the level test.")
+    min_trend_points: int = Field(8, ge=4, description="Weeks with data needed in the trend window.")
+    catch_up_weeks: int = Field(8, ge=1, le=52, description="Most weeks one run evaluates when it catches up.")
+    significance: float = Field(0.01, gt=0, lt=1, description="One-sided p-value of the level-shift test.")
+    trend_significance: float = Field(0.005, gt=0, lt=1, description="One-sided p-value of the trend test.")
+    min_robust_z: float = Field(
+        1.0, ge=0, description="Level shift must also exceed this many baseline sigmas (from the MAD)."
+    )
+    confirm_weeks: int = Field(2, ge=1, le=4, description="Consecutive weekly evaluations that must agree.")
+    resolve_fraction: float = Field(
+        0.5, gt=0, le=1, description="Resolved when back within this fraction of the threshold."
+    )
+    paired_rules: list[PairedRuleConfig] = Field(default_factory=_default_paired_rules)
+    sinks: AlertSinksConfig = AlertSinksConfig()
+    delivery: AlertDeliveryConfig = AlertDeliveryConfig()
+    notify_run_failures: bool = Field(True, description="Alert through the sinks when a pipeline run fails.")
+    freshness_hours: FreshnessConfig = FreshnessConfig()
+
+    @field_validator("paired_rules")
+    @classmethod
+    def _rule_names_unique(cls, rules: list[PairedRuleConfig]) -> list[PairedRuleConfig]:
+        names = [rule.name for rule in rules]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"rule names must be unique, repeated: {duplicates}")
+        return rules
+
+    @model_validator(mode="after")
+    def _points_fit_windows(self) -> AlertsConfig:
+        if self.min_recent_points > self.recent_weeks:
+            raise ValueError(f"min_recent_points ({self.min_recent_points}) exceeds recent_weeks ({self.recent_weeks})")
+        if self.min_baseline_points > self.baseline_weeks:
+            raise ValueError(
+                f"min_baseline_points ({self.min_baseline_points}) exceeds baseline_weeks ({self.baseline_weeks})"
+            )
+        return self
+
+
 class TechledgerConfig(_Strict):
     """The whole file. Unknown keys are errors, so a misspelt key never silently does nothing."""
 
@@ -218,6 +363,7 @@ class TechledgerConfig(_Strict):
     simulation: SimulationConfig = SimulationConfig()
     schedules: SchedulesConfig = SchedulesConfig()
     rules: RulesConfig = RulesConfig()
+    alerts: AlertsConfig = AlertsConfig()
 
 
 class LoadedConfig:
@@ -320,3 +466,11 @@ def check_secrets(loaded: LoadedConfig) -> None:
         source = getattr(sources, name)
         if source is not None and source.token_env:
             require_secret(source.token_env, f"sources.{name}.token_env")
+    sinks = loaded.config.alerts.sinks
+    if sinks.slack is not None:
+        require_secret(sinks.slack.webhook_url_env, "alerts.sinks.slack.webhook_url_env")
+    if sinks.webhook is not None:
+        require_secret(sinks.webhook.url_env, "alerts.sinks.webhook.url_env")
+        require_secret(sinks.webhook.secret_env, "alerts.sinks.webhook.secret_env")
+    if sinks.email is not None and sinks.email.username:
+        require_secret(sinks.email.password_env, "alerts.sinks.email.password_env")

@@ -11,6 +11,13 @@ import json
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
+from orchestration.assets.alerts import (
+    ALERTS_JOB_NAME,
+    AlertingResource,
+    alerts_job,
+    build_alert_sensors,
+    build_alerts_asset,
+)
 from orchestration.assets.billing import (
     BillingResource,
     billing_drop_folder_sensor,
@@ -99,6 +106,8 @@ def build_resources(loaded: LoadedConfig) -> dict[str, object]:
         resources["billing"] = BillingResource(
             drop_dir=str(loaded.billing_drop_dir), memory_limit=billing.memory_limit or cfg.warehouse.memory_limit
         )
+    if cfg.alerts.enabled:
+        resources["alerting"] = AlertingResource(config_json=cfg.alerts.model_dump_json())
     return resources
 
 
@@ -121,7 +130,18 @@ def build_assets(loaded: LoadedConfig) -> list[dg.AssetsDefinition]:
     manifest = json.loads(prepare_manifest().read_text())
     dbt_models = build_dbt_assets(manifest, dbt_vars=loaded.config.rules.as_dbt_vars())
     mart_keys = [key for key in dbt_models.keys if key.path[0] == "marts"]
-    return [*assets, dbt_models, build_published_analytics(mart_keys)]
+    alerts = [build_alerts_asset()] if loaded.config.alerts.enabled else []
+    return [*assets, dbt_models, build_published_analytics(mart_keys), *alerts]
+
+
+def raw_keys_by_source(assets: list[dg.AssetsDefinition]) -> dict[str, list[dg.AssetKey]]:
+    """Ingestion asset keys per source (``raw_github/...`` -> github), for the freshness sensor."""
+    by_source: dict[str, list[dg.AssetKey]] = {}
+    for asset in assets:
+        for key in asset.keys:
+            if key.path[0].startswith("raw_") and asset.group_names_by_key.get(key) == INGESTION_GROUP:
+                by_source.setdefault(key.path[0].removeprefix("raw_"), []).append(key)
+    return by_source
 
 
 def build_definitions(loaded: LoadedConfig) -> dg.Definitions:
@@ -157,8 +177,13 @@ def build_definitions(loaded: LoadedConfig) -> dg.Definitions:
     if loaded.config.sources.billing is not None:
         jobs.append(billing_ingest_job)
         sensors.append(billing_drop_folder_sensor)
+    assets = build_assets(loaded)
+    if loaded.config.alerts.enabled:
+        # build_job selects every non-ingestion asset, so it evaluates alerts after the dbt build itself
+        jobs.append(alerts_job)
+        sensors += build_alert_sensors(raw_keys_by_source(assets), [build_job.name, ALERTS_JOB_NAME])
     return dg.Definitions(
-        assets=build_assets(loaded),
+        assets=assets,
         jobs=jobs,
         schedules=schedules,
         sensors=sensors,

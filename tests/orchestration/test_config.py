@@ -106,6 +106,8 @@ def _key_paths(model: type[BaseModel], prefix: str = "") -> set[str]:
 
 
 def _yaml_paths(node: object, prefix: str = "") -> set[str]:
+    if isinstance(node, list):  # a list of mappings (e.g. alerts.paired_rules) documents its items' keys
+        return set().union(*(_yaml_paths(item, prefix) for item in node))
     if not isinstance(node, dict):
         return set()
     paths = set()
