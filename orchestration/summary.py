@@ -143,6 +143,21 @@ def cost_section(con: duckdb.DuckDBPyConnection) -> list[str]:
     return lines
 
 
+def alerts_section(warehouse: Path) -> list[str]:
+    """The open alerts (the engine's own table, in the warehouse: alerts are not published)."""
+    from orchestration.alerting.engine import open_alert_lines
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        lines = open_alert_lines(con)
+    if not lines:
+        return ["  alerts: none open", ""]
+    return (
+        [f"  alerts open ({len(lines)}; alerts.alerts, delivered to the configured sinks):"]
+        + [f"    {line}" for line in lines]
+        + [""]
+    )
+
+
 def _section(analytics: Path, build: Callable[[duckdb.DuckDBPyConnection], list[str]]) -> list[str]:
     try:
         with duckdb.connect(str(analytics), read_only=True) as con:
@@ -170,6 +185,7 @@ def render(data_dir: Path) -> str:
     lines += ["", f"  headline: {headline(analytics)}", ""]
     for build in (delivery_section, ci_section, cost_section):
         lines += _section(analytics, build)
+    lines += alerts_section(warehouse)
     lines.append(
         f"  try: .venv/bin/python -c \"import duckdb; print(duckdb.connect('{analytics}', read_only=True)"
         f".sql('select * from marts.metrics_delivery_weekly where scope_type = \\'team\\' limit 5'))\""

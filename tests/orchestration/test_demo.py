@@ -1,4 +1,5 @@
-"""`techledger demo` end to end, twice: the second run changes nothing (idempotent incremental sync)."""
+"""`techledger demo` end to end, twice: the second run changes nothing (idempotent incremental sync, no alert
+raised or delivered twice)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ def _snapshot(warehouse: Path) -> dict[str, list[tuple]]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         tables = con.execute(
             "select schema_name, table_name from duckdb_tables() "
-            "where schema_name like 'raw_%' or schema_name = 'marts' order by 1, 2"
+            "where schema_name like 'raw_%' or schema_name in ('marts', 'alerts') order by 1, 2"
         ).fetchall()
         for schema, table in tables:
             columns = [
