@@ -62,6 +62,17 @@ EXTRA_SERVICES: tuple[tuple[str, str, str, str, str, int, str | None], ...] = (
     ("recommendations", "search", "gitlab", f"{ORG}/recommendations", "gitlab", 2, None),
     ("billing-legacy", "checkout", "github", f"{ORG}/billing-legacy", "jenkins", 2, "deploy/billing-legacy"),
 )
+# Platform's independent infrastructure incidents (platform_incident_recovery_improves) draw "<symptom> on
+# <component>": 12 x 10 titles, so two of the ~9 incidents of a 90-day window rarely share one by chance.
+INFRA_SYMPTOMS = (
+    "Node pool exhausted", "DNS resolution failures", "Certificate expired", "Disk pressure evictions",
+    "Connection pool saturation", "Packet loss", "Control plane unavailable", "Volume attach failures",
+    "Clock skew", "Image pull failures", "Load balancer health checks failing", "Secrets rotation failed",
+)  # fmt: skip
+INFRA_COMPONENTS = (
+    "ingress-nginx", "core-dns", "eks-prod-eu", "eks-prod-us", "postgres-primary", "redis-cache",
+    "kafka-brokers", "vault", "artifact-registry", "nat-gateway",
+)  # fmt: skip
 INCIDENT_ISSUE_REPOS = frozenset({f"{ORG}/payments-api", f"{ORG}/payments-gateway", f"{ORG}/checkout-service"})
 
 
@@ -420,9 +431,9 @@ class DeliveryModel:
                 for _ in range(poisson(rng, PLATFORM_EXTRA_INCIDENTS_PER_DAY)):
                     at = _midnight(day) + _minutes(rng.uniform(0, 24 * 60))
                     restore = self._restore_hours(service, at) * math.exp(rng.gauss(0, 0.35))
-                    title = rng.choice(
-                        ("Node pool exhausted", "DNS resolution failures", "Ingress certificate expired")
-                    )
+                    # one-off infrastructure failures: a symptom on a component, so that (unlike the gateway
+                    # timeout) they are not one recurring problem under a shared title
+                    title = f"{rng.choice(INFRA_SYMPTOMS)} on {rng.choice(INFRA_COMPONENTS)}"
                     found.append(
                         self._incident(
                             service, title, at, restore, rng, fingerprint=None, deployment=None, root_cause=None
