@@ -21,6 +21,7 @@ renamed as (
         payload ->> '$.service.summary' as service_name,
         payload ->> '$.teams[0].id' as team_id,
         payload ->> '$.incident_key' as incident_key,
+        payload ->> '$.body.details' as details,
         regexp_extract(payload ->> '$.body.details', 'root cause: ([0-9a-f]{7,40})', 1) as root_cause_sha_raw,
         created_at,
         last_status_change_at,
