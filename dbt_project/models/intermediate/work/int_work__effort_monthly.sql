@@ -1,0 +1,170 @@
+-- Hours Jira work items spent in active statuses, per team × person × business category × calendar month
+-- (UTC): the effort record people cost is allocated by. An item's active time is cut at assignee changes (the
+-- hours go to whoever was assigned at the time) and at month boundaries (a period spanning two months counts
+-- in each for the part that fell in it). Only work items count (standard issues: no epics, whose "In Progress"
+-- spans months of other items' work, and no subtasks, whose time their parent already carries). Open periods
+-- run to the data's as-of time.
+with
+
+issues as (
+
+    select * from {{ ref('int_work__issues') }} where is_work_item
+
+),
+
+status_periods as (
+
+    select * from {{ ref('int_work__status_periods') }} where is_active
+
+),
+
+assignee_changes as (
+
+    select * from {{ ref('int_work__field_changes') }} where field_role = 'assignee'
+
+),
+
+jira_identities as (
+
+    select * from {{ ref('int_identity_map') }} where tool = 'jira'
+
+),
+
+ordered_assignee_changes as (
+
+    select
+        *,
+        row_number() over (partition by issue_id order by changed_at, history_id, item_index) as change_seq,
+        lead(changed_at) over (partition by issue_id order by changed_at, history_id, item_index) as next_changed_at
+
+    from assignee_changes
+
+),
+
+assignee_intervals as (
+
+    -- before the first assignee change: that change's "from"; never changed: today's assignee
+    select
+        issues.issue_id,
+        case when first_change.issue_id is null then issues.assignee_account_id else first_change.from_value end
+            as assignee_account_id,
+        cast('-infinity' as timestamptz) as valid_from,
+        coalesce(first_change.changed_at, cast('infinity' as timestamptz)) as valid_to
+
+    from issues
+    left join ordered_assignee_changes as first_change
+        on issues.issue_id = first_change.issue_id and first_change.change_seq = 1
+
+    union all
+
+    select
+        issue_id,
+        to_value as assignee_account_id,
+        changed_at as valid_from,
+        coalesce(next_changed_at, cast('infinity' as timestamptz)) as valid_to
+
+    from ordered_assignee_changes
+
+),
+
+pieces as (
+
+    -- active time cut by assignee
+    select
+        status_periods.issue_id,
+        assignee_intervals.assignee_account_id,
+        greatest(status_periods.entered_at, assignee_intervals.valid_from) as piece_start,
+        least(status_periods.measured_until, assignee_intervals.valid_to) as piece_end
+
+    from status_periods
+    inner join assignee_intervals
+        on status_periods.issue_id = assignee_intervals.issue_id
+        and assignee_intervals.valid_from < status_periods.measured_until
+        and assignee_intervals.valid_to > status_periods.entered_at
+
+),
+
+monthly_pieces as (
+
+    -- ... and by calendar month
+    select
+        pieces.issue_id,
+        pieces.assignee_account_id,
+        month_start,
+        greatest(pieces.piece_start, {{ utc_midnight('month_start') }}) as part_start,
+        least(pieces.piece_end, {{ utc_midnight("month_start + interval 1 month") }}) as part_end
+
+    from pieces,
+        unnest(
+            generate_series(
+                {{ utc_period_start('month', 'pieces.piece_start') }},
+                {{ utc_period_start('month', 'pieces.piece_end') }},
+                interval 1 month
+            )
+        ) as months(month_start)
+    where pieces.piece_end > pieces.piece_start
+
+),
+
+attributed as (
+
+    select
+        monthly_pieces.issue_id,
+        cast(monthly_pieces.month_start as date) as month_start,
+        person.person_key,
+        coalesce(person.team_key, issues.team_key) as team_key,
+        issues.business_category,
+        issues.initiative_type,
+        issues.is_interrupt,
+        issues.is_incident,
+        epoch(monthly_pieces.part_end - monthly_pieces.part_start) / 3600.0 as hours
+
+    from monthly_pieces
+    inner join issues on monthly_pieces.issue_id = issues.issue_id
+    left join jira_identities as person
+        on monthly_pieces.assignee_account_id = person.identity
+        and cast(monthly_pieces.part_start at time zone 'UTC' as date) >= person.valid_from
+        and (person.valid_to is null or cast(monthly_pieces.part_start at time zone 'UTC' as date) < person.valid_to)
+    where monthly_pieces.part_end > monthly_pieces.part_start
+
+),
+
+aggregated as (
+
+    select
+        team_key,
+        person_key,
+        business_category,
+        month_start,
+        sum(hours) as active_hours,
+        coalesce(sum(hours) filter (where initiative_type = 'ktlo'), 0) as ktlo_active_hours,
+        coalesce(sum(hours) filter (where initiative_type = 'strategic'), 0) as strategic_active_hours,
+        coalesce(sum(hours) filter (where is_interrupt), 0) as interrupt_active_hours,
+        coalesce(sum(hours) filter (where is_incident), 0) as incident_active_hours,
+        count(distinct issue_id) as work_item_count
+
+    from attributed
+    group by team_key, person_key, business_category, month_start
+
+),
+
+final as (
+
+    select
+        team_key,
+        person_key,
+        business_category,
+        month_start,
+        active_hours,
+        ktlo_active_hours,
+        strategic_active_hours,
+        interrupt_active_hours,
+        incident_active_hours,
+        work_item_count,
+        active_hours / sum(active_hours) over (partition by team_key, month_start) as share_of_team_month
+
+    from aggregated
+
+)
+
+select * from final
