@@ -136,11 +136,11 @@ aggregated as (
         person_key,
         business_category,
         month_start,
-        sum(hours) as active_hours,
-        coalesce(sum(hours) filter (where initiative_type = 'ktlo'), 0) as ktlo_active_hours,
-        coalesce(sum(hours) filter (where initiative_type = 'strategic'), 0) as strategic_active_hours,
-        coalesce(sum(hours) filter (where is_interrupt), 0) as interrupt_active_hours,
-        coalesce(sum(hours) filter (where is_incident), 0) as incident_active_hours,
+        {{ sum_exact('hours') }} as active_hours,
+        coalesce({{ sum_exact('hours', "initiative_type = 'ktlo'") }}, 0) as ktlo_active_hours,
+        coalesce({{ sum_exact('hours', "initiative_type = 'strategic'") }}, 0) as strategic_active_hours,
+        coalesce({{ sum_exact('hours', 'is_interrupt') }}, 0) as interrupt_active_hours,
+        coalesce({{ sum_exact('hours', 'is_incident') }}, 0) as incident_active_hours,
         count(distinct issue_id) as work_item_count
 
     from attributed
@@ -161,7 +161,9 @@ final as (
         interrupt_active_hours,
         incident_active_hours,
         work_item_count,
-        active_hours / sum(active_hours) over (partition by team_key, month_start) as share_of_team_month
+        active_hours / cast(
+            sum(cast(active_hours as decimal(38, 10))) over (partition by team_key, month_start) as double
+        ) as share_of_team_month
 
     from aggregated
 

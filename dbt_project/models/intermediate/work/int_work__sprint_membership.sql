@@ -83,7 +83,7 @@ pairs as (
 
 first_logged as (
 
-    select issue_id, sprint_id, arg_min(event, changed_at) as first_event
+    select issue_id, sprint_id, (list(event order by changed_at, history_id, item_index, event))[1] as first_event
     from logged_events
     group by issue_id, sprint_id
 
@@ -91,11 +91,15 @@ first_logged as (
 
 implicit_joins as (
 
-    -- listed today (or first seen being removed) without a logged join: in the sprint since creation or its start
+    -- listed today without a logged join: in the sprint since its start (or the issue's creation, if later);
+    -- first seen being removed: in the sprint since the issue's creation
     select
         pairs.issue_id,
         pairs.sprint_id,
-        greatest(issues.created_at, coalesce(sprints.start_at, issues.created_at)) as changed_at,
+        case
+            when first_logged.first_event = 'removed' then issues.created_at
+            else greatest(issues.created_at, coalesce(sprints.start_at, issues.created_at))
+        end as changed_at,
         cast(null as bigint) as history_id,
         0 as item_index,
         'added' as event

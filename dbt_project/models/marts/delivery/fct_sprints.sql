@@ -34,16 +34,16 @@ scope as (
     select
         sprint_id,
         count(*) filter (where is_committed) as committed_items,
-        coalesce(sum(points_at_start) filter (where is_committed), 0) as committed_points,
+        coalesce({{ sum_exact('points_at_start', 'is_committed') }}, 0) as committed_points,
         count(*) filter (where is_committed and points_at_start is null) as committed_unestimated_items,
         count(*) filter (where is_added_after_start) as added_items,
-        coalesce(sum(points_at_end) filter (where is_added_after_start), 0) as added_points,
+        coalesce({{ sum_exact('points_at_end', 'is_added_after_start') }}, 0) as added_points,
         count(*) filter (where is_removed_during_sprint) as removed_items,
-        coalesce(sum(points_at_end) filter (where is_removed_during_sprint), 0) as removed_points,
+        coalesce({{ sum_exact('points_at_end', 'is_removed_during_sprint') }}, 0) as removed_points,
         count(*) filter (where is_done_at_sprint_end) as completed_items,
-        coalesce(sum(points_at_end) filter (where is_done_at_sprint_end), 0) as completed_points,
+        coalesce({{ sum_exact('points_at_end', 'is_done_at_sprint_end') }}, 0) as completed_points,
         count(*) filter (where is_committed and is_done_at_sprint_end) as committed_completed_items,
-        coalesce(sum(points_at_start) filter (where is_committed and is_done_at_sprint_end), 0)
+        coalesce({{ sum_exact('points_at_start', 'is_committed and is_done_at_sprint_end') }}, 0)
             as committed_completed_points
 
     from membership

@@ -68,23 +68,17 @@ done_times as (
 
 ),
 
-flow_hours as (
+windowed_periods as (
 
-    -- active and waiting time inside [started_at, done_at) (still open: up to the data's as-of time)
+    -- the part of each active or waiting period inside [started_at, done_at) (still open: up to the as-of time)
     select
         status_periods.issue_id,
-        sum(
-            epoch(
-                least(status_periods.measured_until, coalesce(done_times.done_at, done_times.measured_until))
-                - greatest(status_periods.entered_at, done_times.started_at)
-            ) / 3600.0
-        ) filter (where status_periods.is_active) as active_hours,
-        sum(
-            epoch(
-                least(status_periods.measured_until, coalesce(done_times.done_at, done_times.measured_until))
-                - greatest(status_periods.entered_at, done_times.started_at)
-            ) / 3600.0
-        ) filter (where status_periods.is_waiting) as waiting_hours
+        status_periods.is_active,
+        status_periods.is_waiting,
+        epoch(
+            least(status_periods.measured_until, coalesce(done_times.done_at, done_times.measured_until))
+            - greatest(status_periods.entered_at, done_times.started_at)
+        ) / 3600.0 as hours_in_window
 
     from status_periods
     inner join done_times on status_periods.issue_id = done_times.issue_id
@@ -92,7 +86,18 @@ flow_hours as (
         done_times.started_at is not null
         and status_periods.measured_until > done_times.started_at
         and status_periods.entered_at < coalesce(done_times.done_at, done_times.measured_until)
-    group by status_periods.issue_id
+
+),
+
+flow_hours as (
+
+    select
+        issue_id,
+        {{ sum_exact('hours_in_window', 'is_active') }} as active_hours,
+        {{ sum_exact('hours_in_window', 'is_waiting') }} as waiting_hours
+
+    from windowed_periods
+    group by issue_id
 
 ),
 

@@ -73,15 +73,15 @@ done_stats as (
         team_key,
         {{ utc_period_start('week', 'done_at') }} as week_start,
         count(*) as throughput_items,
-        coalesce(sum(story_points), 0) as throughput_points,
+        coalesce({{ sum_exact('story_points') }}, 0) as throughput_points,
         count(cycle_time_hours) as cycle_time_sample_size,
         quantile_cont(cycle_time_hours, 0.5) as cycle_time_p50_hours,
         quantile_cont(cycle_time_hours, 0.85) as cycle_time_p85_hours,
         count(lead_time_hours) as lead_time_sample_size,
         quantile_cont(lead_time_hours, 0.5) as lead_time_p50_hours,
         quantile_cont(lead_time_hours, 0.85) as lead_time_p85_hours,
-        sum(active_hours) as active_hours,
-        sum(waiting_hours) as waiting_hours
+        {{ sum_exact('active_hours') }} as active_hours,
+        {{ sum_exact('waiting_hours') }} as waiting_hours
 
     from work_items
     where done_at is not null
@@ -143,9 +143,9 @@ sprint_stats as (
         team_key,
         end_week_start as week_start,
         count(*) as sprints_ended,
-        sum(velocity_points) as velocity_points,
-        sum(committed_points) as committed_points,
-        sum(committed_completed_points) as committed_completed_points
+        {{ sum_exact('velocity_points') }} as velocity_points,
+        {{ sum_exact('committed_points') }} as committed_points,
+        {{ sum_exact('committed_completed_points') }} as committed_completed_points
 
     from sprints
     group by grouping sets ((team_key, end_week_start), (end_week_start))
