@@ -23,7 +23,7 @@ months as (
 
 category_effort as (
 
-    select business_category, month_start, sum(active_hours) as active_hours
+    select business_category, month_start, {{ sum_exact('active_hours') }} as active_hours
     from effort
     group by all
 
@@ -50,7 +50,9 @@ shares as (
 
     select
         *,
-        active_hours / nullif(sum(active_hours) over (partition by month_start), 0) as effort_share
+        active_hours / nullif(
+            cast(sum(cast(active_hours as decimal(38, 10))) over (partition by month_start) as double), 0
+        ) as effort_share
 
     from joined
 

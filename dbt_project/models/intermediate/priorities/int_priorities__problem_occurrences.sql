@@ -165,7 +165,7 @@ incident_occurrences as (
             when count(resolved_at) = count(*) then epoch(max(resolved_at) - min(started_at)) / 3600.0
         end as restore_hours,
         is_outage_measured,
-        sum(engineering_hours) as engineering_hours,
+        {{ sum_exact('engineering_hours') }} as engineering_hours,
         cast(null as double) as runner_minutes,
         cast(null as double) as runner_cost_usd,
         cast(null as double) as waiting_minutes,
@@ -175,14 +175,14 @@ incident_occurrences as (
                 then
                     case when count(resolved_at) = count(*) then epoch(max(resolved_at) - min(started_at)) / 3600.0 end
                     * max(severity_weight)
-            else sum(engineering_hours)
+            else {{ sum_exact('engineering_hours') }}
         end as impact_hours,
         case
             when is_outage_measured
                 then
                     case when count(resolved_at) = count(*) then epoch(max(resolved_at) - min(started_at)) / 3600.0 end
                     * max(severity_weight) * arg_max(usd_per_weighted_hour, severity_weight)
-            else sum(engineering_hours) * {{ metric_var('engineer_hourly_cost_usd') }}
+            else {{ sum_exact('engineering_hours') }} * {{ metric_var('engineer_hourly_cost_usd') }}
         end as impact_usd
 
     from incident_episodes

@@ -118,12 +118,10 @@ attention as (
     -- each piece's share of its assignee's attention, in calendar hours
     select
         assigned_pieces.issue_id,
-        sum(
-            epoch(
-                least(assigned_pieces.piece_end, segments.segment_end)
-                - greatest(assigned_pieces.piece_start, segments.segment_start)
-            ) / 3600.0 / segments.concurrent_items
-        ) as attention_hours
+        {{ sum_exact(
+            'epoch(least(assigned_pieces.piece_end, segments.segment_end)
+                - greatest(assigned_pieces.piece_start, segments.segment_start)) / 3600.0 / segments.concurrent_items'
+        ) }} as attention_hours
 
     from assigned_pieces
     inner join segments
@@ -139,8 +137,8 @@ per_issue as (
 
     select
         issue_id,
-        sum(epoch(piece_end - piece_start)) / 3600.0 as active_hours,
-        coalesce(sum(epoch(piece_end - piece_start)) filter (where assignee_account_id is null), 0) / 3600.0
+        {{ sum_exact('epoch(piece_end - piece_start) / 3600.0') }} as active_hours,
+        coalesce({{ sum_exact('epoch(piece_end - piece_start) / 3600.0', 'assignee_account_id is null') }}, 0)
             as unassigned_active_hours,
         min(piece_start) as first_active_at,
         max(piece_end) as last_active_at

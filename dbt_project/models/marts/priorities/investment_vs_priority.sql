@@ -29,7 +29,7 @@ category_cost as (
     select
         business_category,
         cast(month_start as date) as month_start,
-        sum(effective_cost) as effective_cost
+        {{ sum_exact('effective_cost') }} as effective_cost
 
     from {{ ref('cost_by_category_monthly') }}
     where business_category in (select business_category from priorities)
@@ -43,7 +43,9 @@ cost_shares as (
         business_category,
         month_start,
         effective_cost,
-        effective_cost / nullif(sum(effective_cost) over (partition by month_start), 0) as cost_share
+        effective_cost / nullif(
+            cast(sum(cast(effective_cost as decimal(38, 10))) over (partition by month_start) as double), 0
+        ) as cost_share
 
     from category_cost
 

@@ -67,11 +67,12 @@ per_problem as (
         count(*) filter (where is_recent) as occurrences_last_30d,
         count(*) filter (where not is_recent) as occurrences_before_last_30d,
         count(impact_usd) as occurrences_with_impact,
-        avg(impact_hours) as impact_hours_mean,
+        -- order-independent sums (sum_exact): a rebuild of the same data changes nothing
+        {{ sum_exact('impact_hours') }} / nullif(count(impact_hours), 0) as impact_hours_mean,
         quantile_cont(impact_hours, 0.5) as impact_hours_median,
-        avg(impact_usd) as impact_usd_mean,
+        {{ sum_exact('impact_usd') }} / nullif(count(impact_usd), 0) as impact_usd_mean,
         quantile_cont(impact_usd, 0.5) as impact_usd_median,
-        sum(impact_usd) as impact_usd_in_window
+        {{ sum_exact('impact_usd') }} as impact_usd_in_window
 
     from in_window
     group by problem_key

@@ -114,13 +114,14 @@ active as (
     select
         work_items.team_key,
         active_parts.month_start,
-        sum(active_parts.hours) as active_hours,
-        coalesce(sum(active_parts.hours) filter (where work_items.is_planned), 0) as planned_active_hours,
-        coalesce(sum(active_parts.hours) filter (where not work_items.is_planned), 0) as unplanned_active_hours,
-        coalesce(sum(active_parts.hours) filter (where work_items.initiative_type = 'ktlo'), 0) as ktlo_active_hours,
-        coalesce(sum(active_parts.hours) filter (where work_items.initiative_type = 'strategic'), 0)
+        -- order-independent sums (sum_exact): a rebuild of the same data changes nothing
+        {{ sum_exact('active_parts.hours') }} as active_hours,
+        coalesce({{ sum_exact('active_parts.hours', 'work_items.is_planned') }}, 0) as planned_active_hours,
+        coalesce({{ sum_exact('active_parts.hours', 'not work_items.is_planned') }}, 0) as unplanned_active_hours,
+        coalesce({{ sum_exact('active_parts.hours', "work_items.initiative_type = 'ktlo'") }}, 0) as ktlo_active_hours,
+        coalesce({{ sum_exact('active_parts.hours', "work_items.initiative_type = 'strategic'") }}, 0)
             as strategic_active_hours,
-        coalesce(sum(active_parts.hours) filter (where work_items.is_incident), 0) as incident_ticket_active_hours,
+        coalesce({{ sum_exact('active_parts.hours', 'work_items.is_incident') }}, 0) as incident_ticket_active_hours,
         count(distinct active_parts.issue_id) as items_worked
 
     from active_parts
@@ -138,7 +139,7 @@ team_incidents as (
         team_key,
         {{ utc_period_start('month', 'started_at') }} as month_start,
         count(*) as incidents_started,
-        sum(restore_hours) as incident_restore_hours
+        {{ sum_exact('restore_hours') }} as incident_restore_hours
 
     from incidents
     where team_key is not null
