@@ -1,7 +1,3 @@
--- DISABLED until the cost marts are merged: cost_by_category_monthly is built on another branch, and dbt cannot
--- compile a ref to a model that does not exist. To enable: delete the config line below; nothing else changes
--- (investment_vs_priority.yml says the same).
-
 -- Per business category and calendar month: its declared priority and target share (seed category_priorities)
 -- against the share of engineering effort and of cost it actually received, and how far apart they are.
 with
