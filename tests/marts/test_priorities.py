@@ -192,7 +192,7 @@ def test_flaky_checkout_test_is_a_recurring_ci_problem_costed_as_generated(
 def test_the_two_stories_rank_at_the_top_of_their_cost_measure(
     company: Any, warehouse: duckdb.DuckDBPyConnection
 ) -> None:
-    """What the ranking shows with the shipped defaults, and why (see the report and the xfail below).
+    """Why the ranking comes out as it does with the shipped defaults, whatever the scale.
 
     The gateway timeout ranks in the top two, and the only problem above it is an outage with more weighted outage
     hours in the window. The flaky test is the costliest problem measured in engineering time (CI waits, bug work,
@@ -217,18 +217,6 @@ def test_the_two_stories_rank_at_the_top_of_their_cost_measure(
     assert all(r["problem_kind"] == "incident" for r in ranked[: flaky["impact_rank"] - 1]), position
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Holds for the make-demo company (scale 1: flaky test 1st, gateway 2nd) but not for this scale-0.3 one. "
-        "CI volume scales with the company, incidents do not: here the flaky test fails ~22 times a month "
-        "(USD 1.6k) instead of ~80, and platform-infra's 'Ingress certificate expired' (SEV1 3.5 h, SEV2 2.6 h "
-        "and 1.2 h in the window) has more weighted outage hours than the gateway's 9 SEV2 timeouts (5.9 h) under "
-        "any severity weights with SEV1 >= SEV2, so it outranks the gateway whatever an outage hour costs. The "
-        "generator draws platform incident titles from three strings, so they recur like the gateway timeout. "
-        "Reported to the lead; not tuned away."
-    ),
-)
 def test_story_flaky_test_and_gateway_timeout_are_the_top_two(
     company: Any, warehouse: duckdb.DuckDBPyConnection
 ) -> None:
