@@ -1,5 +1,5 @@
--- Runner minutes and their cost per team and month, every run attempt included (deployment workflows too:
--- they are billed like any other job), for cost attribution. Grain: team_key x month_start.
+-- Runner minutes and their cost per team, CI provider and month, every run attempt included (deployment workflows
+-- too: they are billed like any other job), for cost attribution. Grain: team_key x provider x month_start.
 with
 
 attempts as (
@@ -12,6 +12,7 @@ monthly as (
 
     select
         coalesce(team_key, 'unassigned') as team_key,
+        provider,
         cast(date_trunc('month', timezone('UTC', created_at)) as date) as month_start,
         count(*) as run_attempts,
         sum(runner_minutes) as runner_minutes,
@@ -21,7 +22,7 @@ monthly as (
 
     from attempts
     where created_at is not null
-    group by 1, 2
+    group by 1, 2, 3
 
 ),
 
@@ -29,6 +30,7 @@ final as (
 
     select
         team_key,
+        provider,
         month_start,
         run_attempts,
         runner_minutes,

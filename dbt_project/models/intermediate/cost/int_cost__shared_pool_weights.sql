@@ -2,7 +2,10 @@
 -- receives (shares of a pool-month sum to 1). Basis of `proportional` pools: the categories' direct
 -- EffectiveCost of the same month in the reporting currency (negative totals count as 0). A pool-month without
 -- any positive weight has no rows: its lines stay unallocated (int_cost__lines_allocated).
--- Later split methods (e.g. CI runner minutes per category, people effort) add a branch to `weighted`.
+-- Basis of `ci_minutes` pools (a CI vendor's invoice): the CI runner minutes of the category's teams
+-- (int_cost__ci_usage_monthly; minutes of repos without a team or category are no basis) in the pool-month if every
+-- CI provider's history covers it, else in the latest covered month before it, else in the first covered month:
+-- the start of the CI history (partial, and not the same for every provider) never skews the split.
 with
 
 lines as (
@@ -14,6 +17,12 @@ lines as (
 pools as (
 
     select * from {{ ref('shared_cost_pools') }}
+
+),
+
+ci_usage as (
+
+    select * from {{ ref('int_cost__ci_usage_monthly') }}
 
 ),
 
@@ -49,6 +58,60 @@ pool_methods as (
 
 ),
 
+ci_minutes_by_month as (
+
+    select
+        month_start,
+        business_category,
+        {{ sum_exact('runner_minutes') }} as runner_minutes
+    from ci_usage
+    where is_complete_for_all_providers
+        and is_team_mapped
+    group by month_start, business_category
+    having sum(runner_minutes) > 0
+
+),
+
+ci_months as (
+
+    select distinct month_start
+    from ci_minutes_by_month
+
+),
+
+-- the month whose minutes split each ci_minutes pool-month
+ci_pool_months as (
+
+    select
+        pool_months.shared_pool,
+        pool_months.charge_month,
+        coalesce(
+            max(ci_months.month_start) filter (where ci_months.month_start <= pool_months.charge_month),
+            min(ci_months.month_start)
+        ) as minutes_month
+    from pool_months
+    inner join pool_methods
+        on pool_months.shared_pool = pool_methods.pool
+        and pool_methods.split_method = 'ci_minutes'
+    cross join ci_months
+    group by pool_months.shared_pool, pool_months.charge_month
+
+),
+
+ci_basis as (
+
+    select
+        ci_pool_months.shared_pool,
+        ci_pool_months.charge_month,
+        ci_pool_months.minutes_month,
+        ci_minutes_by_month.business_category,
+        ci_minutes_by_month.runner_minutes
+    from ci_pool_months
+    inner join ci_minutes_by_month
+        on ci_pool_months.minutes_month = ci_minutes_by_month.month_start
+
+),
+
 candidates as (
 
     -- pools that list their target categories
@@ -76,9 +139,24 @@ candidates as (
     inner join pool_methods
         on pool_months.shared_pool = pool_methods.pool
         and pool_methods.target_count = 0
+        and pool_methods.split_method <> 'ci_minutes'
     inner join direct_basis
         on pool_months.charge_month = direct_basis.charge_month
         and direct_basis.direct_effective_cost > 0
+
+    union all
+
+    -- ci_minutes pools split over every category whose teams ran CI minutes
+    select
+        ci_basis.shared_pool,
+        ci_basis.charge_month,
+        pool_methods.split_method,
+        ci_basis.business_category,
+        null as fixed_weight
+    from ci_basis
+    inner join pool_methods
+        on ci_basis.shared_pool = pool_methods.pool
+        and pool_methods.target_count = 0
 
 ),
 
@@ -90,15 +168,22 @@ weighted as (
         candidates.split_method,
         candidates.business_category,
         coalesce(direct_basis.direct_effective_cost, 0) as basis_effective_cost,
+        ci_basis.runner_minutes as basis_runner_minutes,
+        ci_basis.minutes_month as basis_minutes_month,
         case candidates.split_method
             when 'fixed' then candidates.fixed_weight
             when 'even' then 1.0
             when 'proportional' then greatest(cast(coalesce(direct_basis.direct_effective_cost, 0) as double), 0.0)
+            when 'ci_minutes' then coalesce(ci_basis.runner_minutes, 0.0)
         end as weight
     from candidates
     left join direct_basis
         on candidates.charge_month = direct_basis.charge_month
         and candidates.business_category = direct_basis.business_category
+    left join ci_basis
+        on candidates.shared_pool = ci_basis.shared_pool
+        and candidates.charge_month = ci_basis.charge_month
+        and candidates.business_category = ci_basis.business_category
 
 ),
 
@@ -120,6 +205,8 @@ final as (
         business_category,
         split_method,
         basis_effective_cost,
+        basis_runner_minutes,
+        basis_minutes_month,
         weight,
         share,
         row_number() over (

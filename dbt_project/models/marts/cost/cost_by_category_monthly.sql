@@ -1,5 +1,6 @@
 -- One row per business category and month, from the category's first month to the last month with cost data
--- (months without cost are 0, so a category that stops shows its drop). Reporting currency only.
+-- (months without cost are 0, so a category that stops shows its drop). Reporting currency only. effective_cost
+-- includes every cost source; billing (the cloud and SaaS bill), people and ci parts are also shown apart.
 with
 
 daily as (
@@ -16,6 +17,9 @@ effective_by_month as (
         sum(effective_cost_reporting) as effective_cost,
         sum(effective_cost_reporting) filter (where allocation_method = 'direct') as direct_effective_cost,
         sum(effective_cost_reporting) filter (where allocation_method = 'shared') as shared_effective_cost,
+        sum(effective_cost_reporting) filter (where cost_source = 'billing') as billing_effective_cost,
+        sum(effective_cost_reporting) filter (where cost_source = 'people') as people_effective_cost,
+        sum(effective_cost_reporting) filter (where cost_source = 'ci') as ci_effective_cost,
         sum(list_cost_reporting) as list_cost
     from daily
     group by business_category, charge_month
@@ -80,6 +84,9 @@ joined as (
         coalesce(billed_by_month.billed_cost, 0) as billed_cost,
         coalesce(effective_by_month.direct_effective_cost, 0) as direct_effective_cost,
         coalesce(effective_by_month.shared_effective_cost, 0) as shared_effective_cost,
+        coalesce(effective_by_month.billing_effective_cost, 0) as billing_effective_cost,
+        coalesce(effective_by_month.people_effective_cost, 0) as people_effective_cost,
+        coalesce(effective_by_month.ci_effective_cost, 0) as ci_effective_cost,
         coalesce(effective_by_month.list_cost, 0) as list_cost
     from grid
     left join effective_by_month
@@ -100,6 +107,9 @@ with_previous as (
         joined.billed_cost,
         joined.direct_effective_cost,
         joined.shared_effective_cost,
+        joined.billing_effective_cost,
+        joined.people_effective_cost,
+        joined.ci_effective_cost,
         joined.list_cost,
         joined.effective_cost
             / nullif(sum(joined.effective_cost) over (partition by joined.month_start), 0) as effective_cost_share,
@@ -128,6 +138,9 @@ final as (
         billed_cost,
         direct_effective_cost,
         shared_effective_cost,
+        billing_effective_cost,
+        people_effective_cost,
+        ci_effective_cost,
         list_cost,
         effective_cost_share,
         previous_effective_cost,

@@ -1,11 +1,13 @@
 -- One row per month: how much of the month's EffectiveCost the category rules attribute (directly or through a
 -- shared pool) and how much is left unallocated, over all spend and over cloud usage alone (the FinOps
--- "spend allocated by metadata" KPI, the figure tagging policies are judged by). Reporting currency.
+-- "spend allocated by metadata" KPI, the figure tagging policies are judged by). Reporting currency. The bill only
+-- (cost_source billing): people and CI costs are attributed by effort and team, not by the category rules.
 with
 
 daily as (
 
     select * from {{ ref('fct_cost_daily') }}
+    where cost_source = 'billing'
 
 ),
 

@@ -1,10 +1,12 @@
 -- The largest unallocated cost items of each month (top `cost_coverage_top_items`): what to tag, or which rule
 -- to add, to raise coverage. An item is a provider, account, sub-account, service, resource and charge category.
+-- The bill only (cost_source billing), like cost_coverage_monthly.
 with
 
 daily as (
 
     select * from {{ ref('fct_cost_daily') }}
+    where cost_source = 'billing'
 
 ),
 

@@ -11,6 +11,9 @@
 --   volume               (Q1 - Q0) x E0/Q0  (quantity change at last month's unit cost), or the whole change of
 --                        a series without a usable quantity (tax, flat fees)
 --   rate                 (E1 - E0) - volume  (= (E1/Q1 - E0/Q0) x Q1, unit cost change at this month's quantity)
+-- People and CI lines (cost_source people / ci) are never new capability or retired: a team's effort moving into
+-- a category, a hire, or a team's CI minutes starting are changes of use. Their series go to volume and rate
+-- (quantity = FTEs or runner minutes: a headcount change is volume, a pay or price change is rate).
 {%- set drivers = ['new_capability', 'retired', 'volume', 'rate', 'commitments_credits', 'corrections'] %}
 
 with
@@ -27,12 +30,16 @@ series_months as (
         cost_line_series_key,
         business_category,
         charge_month as month_start,
+        max(cost_source) as cost_source,
         bool_or(is_correction) as is_correction,
         bool_or(commitment_discount_id is not null or charge_category in ('Credit', 'Adjustment'))
             as is_commitment_or_credit,
         max(
             concat_ws(' ', service_provider_name, service_name, resource_id,
-                '[' || coalesce(shared_pool, charge_category) || ']')
+                '[' || coalesce(
+                    shared_pool,
+                    case when cost_source in ('people', 'ci') then cost_source else charge_category end
+                ) || ']')
         ) as series_label,
         sum(effective_cost_reporting) as effective_cost,
         sum(pricing_quantity) as pricing_quantity,
@@ -79,6 +86,7 @@ pairs as (
         month_start,
         cost_line_series_key,
         business_category,
+        max(cost_source) as cost_source,
         bool_or(is_correction) as is_correction,
         bool_or(is_commitment_or_credit) as is_commitment_or_credit,
         max(series_label) as series_label,
@@ -101,6 +109,7 @@ classified as (
         case
             when is_correction then 'corrections'
             when is_commitment_or_credit then 'commitments_credits'
+            when coalesce(cost_source in ('people', 'ci'), false) then 'volume_rate'
             when not is_present_before then 'new_capability'
             when not is_present_now then 'retired'
             else 'volume_rate'

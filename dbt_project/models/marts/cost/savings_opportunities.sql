@@ -1,9 +1,11 @@
 -- One row per savings opportunity (kind x target) found in the last `cost_savings_window_days` days of billing
 -- data: what it costs per 30-day month, what trimming it would save per month, and the evidence. Money is
 -- EffectiveCost in the reporting currency. Each resource counts in one kind only (idle beats schedule beats
--- commit), so savings can be added up. Unallocated spend is listed as a risk with a saving of 0.
--- Union point: kind 'flaky_ci_minutes' (runner minutes lost to flaky-test retries x runner rate, from the CI
--- marts) adds a branch to `opportunities` with target_type 'ci_workflow'.
+-- commit), so savings can be added up. Unallocated spend (of the bill) is listed as a risk with a saving of 0.
+-- Flaky CI jobs (kind flaky_ci_minutes): the runner minutes thrown away when an attempt failed on a flaky job and
+-- had to run again on the same commit (fct_ci_jobs.runner_minutes_lost, every job that re-ran, at runner rates),
+-- per repo, workflow and flaky job, over the same window. People and CI cost lines never enter the other kinds:
+-- they are read from the bill (int_cost__lines_categorised) or filtered to it.
 {%- set window_days = metric_var('cost_savings_window_days') | int %}
 {%- set lookback_days = metric_var('cost_commitment_lookback_days') | int %}
 {%- set seat_days = metric_var('cost_seat_activity_days') | int %}
@@ -41,10 +43,27 @@ tool_activity as (
 
 ),
 
--- the last day with usage data (invoices dated ahead, e.g. a SaaS month billed in advance, do not move it)
+ci_jobs as (
+
+    select * from {{ ref('fct_ci_jobs') }}
+
+),
+
+teams as (
+
+    select * from {{ ref('teams') }}
+
+),
+
+-- the last day with usage data (invoices dated ahead, e.g. a SaaS month billed in advance, do not move it); without
+-- billing data, the last day of CI data
 last_day as (
 
-    select coalesce(max(charge_date) filter (where charge_category = 'Usage'), max(charge_date)) as as_of_date
+    select coalesce(
+        max(charge_date) filter (where charge_category = 'Usage'),
+        max(charge_date),
+        (select cast(timezone('UTC', max(coalesce(created_at, started_at))) as date) from ci_jobs)
+    ) as as_of_date
     from lines
 
 ),
@@ -376,6 +395,105 @@ unused_seats as (
 
 ),
 
+-- CI run attempts of the window (dated by their first job's queue time, else start) with what they lost
+ci_attempts as (
+
+    select
+        ci_jobs.ci_attempt_key,
+        ci_jobs.provider,
+        ci_jobs.repo,
+        ci_jobs.workflow_name,
+        ci_jobs.team_key,
+        {{ utc_period_start('month', 'min(coalesce(ci_jobs.created_at, ci_jobs.started_at))') }} as month_start,
+        'USD' as ci_cost_currency,
+        {{ sum_exact('ci_jobs.ci_cost_usd') }} as ci_cost_usd,
+        {{ sum_exact('ci_jobs.runner_minutes_lost') }} as runner_minutes_lost,
+        {{ sum_exact('ci_jobs.ci_cost_lost_usd') }} as ci_cost_lost_usd,
+        list(distinct ci_jobs.job_name order by ci_jobs.job_name) filter (where ci_jobs.is_flaky) as flaky_jobs
+    from ci_jobs
+    cross join as_of
+    group by ci_jobs.ci_attempt_key, ci_jobs.provider, ci_jobs.repo, ci_jobs.workflow_name, ci_jobs.team_key,
+        as_of.window_start, as_of.as_of_date
+    having cast(timezone('UTC', min(coalesce(ci_jobs.created_at, ci_jobs.started_at))) as date)
+        between as_of.window_start and as_of.as_of_date
+
+),
+
+ci_attempts_fx as (
+
+    {{ cost_with_fx_rate('ci_attempts', 'ci_cost_currency', 'month_start', "'CI attempt ' || ci_attempts.ci_attempt_key") }}
+
+),
+
+workflow_costs as (
+
+    select
+        provider,
+        repo,
+        workflow_name,
+        {{ sum_exact('ci_cost_usd * fx_rate') }} as ci_cost_reporting
+    from ci_attempts_fx
+    group by all
+
+),
+
+-- a flaky attempt's loss goes to the job that flaked (shared evenly when several did): fixing that job saves
+-- every minute the re-run spent, the jobs that only ran again with it included
+flaky_losses as (
+
+    select
+        ci_attempts_fx.ci_attempt_key,
+        ci_attempts_fx.provider,
+        ci_attempts_fx.repo,
+        ci_attempts_fx.workflow_name,
+        ci_attempts_fx.team_key,
+        flaky.job_name,
+        ci_attempts_fx.runner_minutes_lost / coalesce(nullif(len(ci_attempts_fx.flaky_jobs), 0), 1) as runner_minutes_lost,
+        ci_attempts_fx.ci_cost_lost_usd * ci_attempts_fx.fx_rate
+            / coalesce(nullif(len(ci_attempts_fx.flaky_jobs), 0), 1) as ci_cost_lost_reporting
+    from ci_attempts_fx,
+        unnest(
+            case
+                when len(ci_attempts_fx.flaky_jobs) > 0 then ci_attempts_fx.flaky_jobs
+                else ['(no single flaky job)']
+            end
+        ) as flaky(job_name)
+    where ci_attempts_fx.ci_cost_lost_usd > 0
+
+),
+
+flaky_ci_minutes as (
+
+    select
+        'flaky_ci_minutes' as kind,
+        'ci_job' as target_type,
+        concat_ws(' / ', flaky_losses.repo, flaky_losses.workflow_name, flaky_losses.job_name) as target,
+        flaky_losses.provider as service_provider_name,
+        cast(null as varchar) as billing_account_id,
+        flaky_losses.workflow_name as service_name,
+        coalesce(any_value(teams.business_category), '{{ metric_var("cost_unallocated_category") }}')
+            as business_category,
+        cast(null as varchar) as shared_pool,
+        any_value(workflow_costs.ci_cost_reporting) * {{ per_month }} as monthly_cost,
+        {{ sum_exact('flaky_losses.ci_cost_lost_reporting') }} * {{ per_month }} as estimated_monthly_saving,
+        printf(
+            '%s of workflow %s in %s failed without a code change and ran again %d time(s) in the last %d days: %.0f runner minutes lost (%.2f %s); fix or quarantine the flaky test',
+            flaky_losses.job_name, flaky_losses.workflow_name, flaky_losses.repo,
+            count(distinct flaky_losses.ci_attempt_key), {{ window_days }},
+            {{ sum_exact('flaky_losses.runner_minutes_lost') }},
+            {{ sum_exact('flaky_losses.ci_cost_lost_reporting') }}, {{ cost_reporting_currency() }}
+        ) as evidence
+    from flaky_losses
+    left join teams
+        on flaky_losses.team_key = teams.team_key
+    left join workflow_costs
+        on flaky_losses.provider = workflow_costs.provider
+        and flaky_losses.repo = workflow_costs.repo
+        and flaky_losses.workflow_name = workflow_costs.workflow_name
+    group by flaky_losses.provider, flaky_losses.repo, flaky_losses.workflow_name, flaky_losses.job_name
+
+),
+
 unallocated_spend as (
 
     select
@@ -396,7 +514,8 @@ unallocated_spend as (
         ) as evidence
     from daily
     cross join as_of
-    where daily.allocation_method = 'unallocated'
+    where daily.cost_source = 'billing'
+        and daily.allocation_method = 'unallocated'
         and daily.charge_date >= as_of.window_start
         and daily.charge_date <= as_of.as_of_date
     group by all
@@ -417,6 +536,8 @@ opportunities as (
     select * from unused_seats
     union all by name
     select * from unallocated_spend
+    union all by name
+    select * from flaky_ci_minutes
 
 ),
 

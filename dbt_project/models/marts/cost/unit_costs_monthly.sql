@@ -1,6 +1,8 @@
--- One row per unit and month: technology EffectiveCost (reporting currency) divided by a volume. Every volume is
--- divided twice: by the cost of the business category it measures (e.g. Commerce cost per order) and by all
--- technology cost (cost_scope 'All'). Months without cost data or without a volume have no row.
+-- One row per unit and month: technology EffectiveCost (reporting currency) divided by a volume. A volume is
+-- divided by the cost of the scope it measures: its business category (e.g. Commerce cost per order, Commerce cost
+-- per Commerce deployment) or, for a volume of the whole organisation (business_category 'All'), all technology
+-- cost. A volume of one category whose unit has no organisation-wide row (a business KPI) is also divided by all
+-- technology cost. Months without cost data or without a volume have no row.
 with
 
 volumes as (
@@ -33,6 +35,15 @@ scoped_volumes as (
     union all
     select volumes.*, 'All'
     from volumes
+    where volumes.business_category <> 'All'
+        and not exists (
+            select 1
+            from volumes as totals
+            where totals.unit_type = volumes.unit_type
+                and totals.unit_name = volumes.unit_name
+                and totals.month_start = volumes.month_start
+                and totals.business_category = 'All'
+        )
 
 ),
 
