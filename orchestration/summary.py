@@ -127,7 +127,10 @@ def cost_section(con: duckdb.DuckDBPyConnection) -> list[str]:
     if not rows:
         return []
     month, currency = rows[0][0], rows[0][6]
-    lines = [f"  cost, {month:%Y-%m} ({currency}, effective; marts.cost_by_category_monthly / cost_variance_monthly):"]
+    lines = [
+        f"  cost, {month:%Y-%m} ({currency}, effective: bill + people + CI minutes; marts.cost_by_category_monthly"
+        " / cost_variance_monthly):"
+    ]
     for _, category, cost, change, driver, amount, _ in rows:
         why = f"  largest driver: {driver} {amount:+,.0f}" if driver and amount else ""
         lines.append(f"    {category:<16}{cost:>12,.0f}  change {_fmt(change, '{:+,.0f}'):>10}{why}")

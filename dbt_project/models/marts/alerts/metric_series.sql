@@ -19,9 +19,11 @@ work_items as (
 
 ),
 
+-- the cloud and SaaS bill: people cost moves with headcount and pay reviews, not as a weekly trend
 cost_daily as (
 
     select * from {{ ref('fct_cost_daily') }}
+    where cost_source = 'billing'
 
 ),
 
