@@ -225,7 +225,10 @@ def test_update_during_paging_touches_the_pr_once_before_that_page(
 
 
 # -- server plumbing ------------------------------------------------------------------------------
-def test_stats_count_requests_statuses_and_paths(server: FakeApiServer, gh: GitHub) -> None:
+def test_stats_count_requests_statuses_and_paths(fresh_server: FakeApiServer, fresh_gh: GitHub) -> None:
+    # a server of its own: on the shared one, a request another test's client gave up on (timeout, truncated
+    # body) can still be counted when the server finishes it, after this test's stats were reset
+    server, gh = fresh_server, fresh_gh
     server.faults.inject("github", "server_error")
     gh.pulls(page=1)
     gh.pulls(page=2)
