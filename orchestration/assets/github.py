@@ -7,7 +7,7 @@ Register with ``GITHUB_DELIVERY_ASSETS`` (see orchestration/definitions.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import dagster as dg
 
@@ -17,30 +17,16 @@ from ingestion.github.issues import sync_issues
 from ingestion.github.pr_children import sync_pr_children
 from ingestion.github.releases import sync_releases
 from ingestion.github.workflow_runs import sync_workflow_runs
-from ingestion.http import HttpClient
-from ingestion.loader import RawLoader
-from ingestion.runs import SyncSummary
-from orchestration.assets.ingestion import WRITER_POOL
+from orchestration.assets.ingestion import WRITER_POOL, Sync, run_sync
 from orchestration.resources import GitHubResource, WarehouseResource
 
 GROUP = "ingestion"
 KINDS = {"github", "duckdb"}
 PULL_REQUESTS = dg.AssetKey(["raw_github", "pull_requests"])
 
-Sync = Callable[[HttpClient, RawLoader, list[str]], SyncSummary]
-
 
 def _run(warehouse: WarehouseResource, github: GitHubResource, sync: Sync) -> dict[str, dg.MetadataValue]:
-    client = github.client()
-    with client, warehouse.connect() as con:
-        summary = sync(client, RawLoader(con), list(github.repos))
-    return {
-        "records_synced": dg.MetadataValue.int(summary.records),
-        "requests": dg.MetadataValue.int(summary.requests),
-        "repos": dg.MetadataValue.json(
-            {r.scope: {"records": r.records, "requests": r.requests, "outcome": r.outcome} for r in summary.results}
-        ),
-    }
+    return run_sync(warehouse, github.client(), sync, github.repos, "repos")
 
 
 def _spec(stream: str, description: str, deps: tuple[dg.AssetKey, ...] = ()) -> dg.AssetSpec:

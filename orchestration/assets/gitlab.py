@@ -9,7 +9,7 @@ Register with ``GITLAB_ASSETS`` and the resource key ``"gitlab"`` (see orchestra
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 
 import dagster as dg
@@ -20,9 +20,7 @@ from ingestion.gitlab.environments import sync_environments
 from ingestion.gitlab.merge_requests import sync_merge_requests
 from ingestion.gitlab.pipelines import sync_pipelines
 from ingestion.http import HttpClient
-from ingestion.loader import RawLoader
-from ingestion.runs import SyncSummary
-from orchestration.assets.ingestion import WRITER_POOL
+from orchestration.assets.ingestion import WRITER_POOL, Sync, run_sync
 from orchestration.resources import WarehouseResource
 
 GROUP = "ingestion"
@@ -48,20 +46,8 @@ class GitLabResource(dg.ConfigurableResource):
         return timedelta(minutes=self.overlap_minutes)
 
 
-Sync = Callable[[HttpClient, RawLoader, list[str]], SyncSummary]
-
-
 def _run(warehouse: WarehouseResource, gitlab: GitLabResource, sync: Sync) -> dict[str, dg.MetadataValue]:
-    client = gitlab.client()
-    with client, warehouse.connect() as con:
-        summary = sync(client, RawLoader(con), list(gitlab.projects))
-    return {
-        "records_synced": dg.MetadataValue.int(summary.records),
-        "requests": dg.MetadataValue.int(summary.requests),
-        "projects": dg.MetadataValue.json(
-            {r.scope: {"records": r.records, "requests": r.requests, "outcome": r.outcome} for r in summary.results}
-        ),
-    }
+    return run_sync(warehouse, gitlab.client(), sync, gitlab.projects, "projects")
 
 
 def _spec(stream: str, description: str) -> dg.AssetSpec:

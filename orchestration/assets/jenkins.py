@@ -15,7 +15,7 @@ from ingestion.http import HttpClient
 from ingestion.jenkins.builds import BUILDS, sync_builds
 from ingestion.jenkins.client import jenkins_client
 from ingestion.loader import RawLoader
-from orchestration.assets.ingestion import WRITER_POOL
+from orchestration.assets.ingestion import WRITER_POOL, sync_metadata, table_rows
 from orchestration.resources import WarehouseResource
 
 
@@ -56,17 +56,8 @@ def jenkins_builds(warehouse: WarehouseResource, jenkins: JenkinsResource) -> dg
         summary = sync_builds(
             client, RawLoader(con), list(jenkins.jobs), overlap=timedelta(hours=jenkins.overlap_hours)
         )
-        rows = con.sql(f"select count(*) from {BUILDS.sql_name}").fetchone()
-    return dg.MaterializeResult(
-        metadata={
-            "records_synced": dg.MetadataValue.int(summary.records),
-            "requests": dg.MetadataValue.int(summary.requests),
-            "dagster/row_count": dg.MetadataValue.int(rows[0] if rows else 0),
-            "scopes": dg.MetadataValue.json(
-                {r.scope: {"records": r.records, "requests": r.requests, "outcome": r.outcome} for r in summary.results}
-            ),
-        }
-    )
+        rows = table_rows(con, BUILDS)
+    return dg.MaterializeResult(metadata=sync_metadata(summary, "scopes", rows))
 
 
 JENKINS_ASSETS = [jenkins_builds]

@@ -14,7 +14,7 @@ from ingestion.jira.client import jira_client
 from ingestion.jira.sync import sync_jira
 from ingestion.jira.tables import ALL_TABLES
 from ingestion.loader import RawLoader
-from orchestration.assets.ingestion import WRITER_POOL
+from orchestration.assets.ingestion import WRITER_POOL, sync_metadata, table_rows
 from orchestration.resources import WarehouseResource
 
 STREAM_DESCRIPTIONS = {
@@ -96,17 +96,7 @@ def jira_streams(
             progress=progress,
         )
         for table in ALL_TABLES:
-            exists = con.execute(
-                "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
-                [table.schema, table.stream],
-            ).fetchone()
-            rows = con.sql(f"select count(*) from {table.sql_name}").fetchone() if exists and exists[0] else (0,)
-            summary = summaries.get(table.stream)
             yield dg.MaterializeResult(
                 asset_key=["raw_jira", table.stream],
-                metadata={
-                    "dagster/row_count": dg.MetadataValue.int(rows[0] if rows else 0),
-                    "records_synced": dg.MetadataValue.int(summary.records if summary else 0),
-                    "requests": dg.MetadataValue.int(summary.requests if summary else 0),
-                },
+                metadata=sync_metadata(summaries.get(table.stream), row_count=table_rows(con, table)),
             )

@@ -18,7 +18,7 @@ from ingestion.pagerduty.client import pagerduty_client
 from ingestion.pagerduty.directory import SERVICES, TEAMS, sync_services, sync_teams
 from ingestion.pagerduty.incidents import INCIDENTS, LOG_ENTRIES, sync_incidents
 from ingestion.runs import SyncSummary
-from orchestration.assets.ingestion import WRITER_POOL
+from orchestration.assets.ingestion import WRITER_POOL, sync_metadata, table_rows
 from orchestration.resources import WarehouseResource
 
 GROUP = "ingestion"
@@ -50,14 +50,8 @@ def _spec(stream: str, description: str) -> dg.AssetSpec:
 
 
 def _result(con: duckdb.DuckDBPyConnection, table: RawTable, summary: SyncSummary) -> dg.MaterializeResult:
-    rows = con.sql(f"select count(*) from {table.sql_name}").fetchone()
     return dg.MaterializeResult(
-        asset_key=["raw_pagerduty", table.stream],
-        metadata={
-            "records_synced": dg.MetadataValue.int(summary.records),
-            "requests": dg.MetadataValue.int(summary.requests),
-            "dagster/row_count": dg.MetadataValue.int(rows[0] if rows else 0),
-        },
+        asset_key=["raw_pagerduty", table.stream], metadata=sync_metadata(summary, row_count=table_rows(con, table))
     )
 
 

@@ -39,6 +39,11 @@ def test_github_delivery_assets_materialise_every_raw_table(tmp_path: Path) -> N
     assert result.success
     keys = {event.asset_key for event in result.get_asset_materialization_events()}
     assert {dg.AssetKey(["raw_github", table]) for table in TABLES} <= keys
+    # every ingestion asset reports its sync the same way (orchestration.assets.ingestion.sync_metadata)
+    for event in result.get_asset_materialization_events():
+        metadata = event.materialization.metadata
+        assert metadata["records_synced"].value > 0 and metadata["requests"].value > 0, event.asset_key
+        assert metadata["repos"].value["acme/payments-gateway"]["outcome"] == "success", event.asset_key
     for asset in GITHUB_DELIVERY_ASSETS:
         for spec in asset.specs:
             assert spec.group_name == "ingestion"
