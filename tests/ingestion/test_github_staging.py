@@ -5,9 +5,6 @@ Uses a private --target-path/--log-path so it never clashes with other dbt runs 
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,8 +21,8 @@ from ingestion.github.workflow_runs import sync_workflow_runs
 from ingestion.loader import RawLoader
 from simulation.company import generate_company
 from simulation.server import FakeApiServer
+from tests.dbt_run import dbt_build
 
-DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
 REPOS = ["acme/checkout-service"]
 
 
@@ -46,30 +43,7 @@ def test_github_staging_builds_and_passes_its_tests_on_synced_data(tmp_path: Pat
                 sync_releases(client, loader, REPOS)
                 company.advance(0.3)
 
-    dbt = Path(sys.executable).with_name("dbt")
-    env = {**os.environ, "TECHLEDGER_WAREHOUSE": str(warehouse)}
-    result = subprocess.run(
-        [
-            str(dbt),
-            "build",
-            "--profiles-dir",
-            str(DBT_PROJECT),
-            "--project-dir",
-            str(DBT_PROJECT),
-            "--target-path",
-            str(tmp_path / "target"),
-            "--log-path",
-            str(tmp_path / "logs"),
-            "--select",
-            "staging.github",
-        ],
-        cwd=DBT_PROJECT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = dbt_build(warehouse, tmp_path, "--select", "staging.github", timeout=120)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert "ERROR=0" in result.stdout and "PASS=" in result.stdout
 

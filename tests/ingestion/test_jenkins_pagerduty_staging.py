@@ -5,9 +5,6 @@ Uses a private --target-path/--log-path so it never clashes with other dbt runs 
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,8 +18,7 @@ from ingestion.pagerduty.directory import sync_services, sync_teams
 from ingestion.pagerduty.incidents import sync_incidents
 from simulation.company import generate_company
 from simulation.server import FakeApiServer
-
-DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
+from tests.dbt_run import dbt_build
 
 
 def test_jenkins_and_pagerduty_staging_build_and_pass_their_tests_on_synced_data(tmp_path: Path) -> None:
@@ -48,31 +44,7 @@ def test_jenkins_and_pagerduty_staging_build_and_pass_their_tests_on_synced_data
                     max(0.0, (running.started_at + timedelta(minutes=1) - company.now).total_seconds() / 86400)
                 )
 
-    dbt = Path(sys.executable).with_name("dbt")
-    env = {**os.environ, "TECHLEDGER_WAREHOUSE": str(warehouse)}
-    result = subprocess.run(
-        [
-            str(dbt),
-            "build",
-            "--profiles-dir",
-            str(DBT_PROJECT),
-            "--project-dir",
-            str(DBT_PROJECT),
-            "--target-path",
-            str(tmp_path / "target"),
-            "--log-path",
-            str(tmp_path / "logs"),
-            "--select",
-            "staging.jenkins",
-            "staging.pagerduty",
-        ],
-        cwd=DBT_PROJECT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = dbt_build(warehouse, tmp_path, "--select", "staging.jenkins", "staging.pagerduty", timeout=120)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert "ERROR=0" in result.stdout and "PASS=" in result.stdout
 

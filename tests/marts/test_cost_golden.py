@@ -12,10 +12,8 @@ Uses private --target-path/--log-path so it never clashes with other dbt runs on
 from __future__ import annotations
 
 import csv
-import os
 import shutil
 import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -24,10 +22,10 @@ import pytest
 
 from ingestion.billing import BillingLoader
 from ingestion.catalog import ensure_raw_tables
+from tests.dbt_run import DBT_PROJECT, dbt_build
 from tests.ingestion.billing_helpers import focus_row, write_csv
 
 ROOT = Path(__file__).resolve().parents[2]
-DBT_PROJECT = ROOT / "dbt_project"
 EXAMPLES = ROOT / "tests" / "ingestion" / "fixtures" / "focus_spec_examples"
 # Two examples carry an impossible timestamp in the spec itself and are quarantined by the loader
 # (tests/ingestion/test_billing_focus.py); they never reach the marts.
@@ -86,33 +84,8 @@ def dbt_work(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _dbt_build(warehouse: Path, work: Path, select: str) -> subprocess.CompletedProcess[str]:
-    dbt = Path(sys.executable).with_name("dbt")
-    env = {**os.environ, "TECHLEDGER_WAREHOUSE": str(warehouse)}
-    return subprocess.run(
-        [
-            str(dbt),
-            "build",
-            "--profiles-dir",
-            str(DBT_PROJECT),
-            "--project-dir",
-            str(DBT_PROJECT),
-            "--target-path",
-            str(work / "target"),
-            "--log-path",
-            str(work / "logs"),
-            "--select",
-            *select.split(),
-            # only the tests of what is built: a seed the cost models share (teams) also carries other marts' tests
-            "--indirect-selection",
-            "cautious",
-        ],
-        cwd=DBT_PROJECT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    # only the tests of what is built: a seed the cost models share (teams) also carries other marts' tests
+    return dbt_build(warehouse, work, "--select", *select.split(), "--indirect-selection", "cautious")
 
 
 @pytest.fixture(scope="module")
