@@ -135,6 +135,8 @@ def run_bench(scale: float, output: Path) -> int:
     results["alert_detection_harness"] = {
         "ours": harness.ours.as_dict(),
         "naive_week_over_week_20pct": harness.naive.as_dict(),
+        "shares_ours": harness.share_ours.as_dict(),
+        "shares_naive_week_over_week_20pct": harness.share_naive.as_dict(),
     }
 
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -127,6 +127,7 @@ def build_stories(anchor: datetime, history_days: int) -> StoryBook:
     """Every story, dated relative to ``anchor`` (the end of history)."""
     start = anchor - timedelta(days=history_days)
     six_weeks_ago = anchor - timedelta(days=42)
+    three_weeks_ago = anchor - timedelta(days=21)
     eight_weeks_ago = anchor - timedelta(days=56)
     window = timedelta(days=30)
     vector_month = _month_start((anchor - timedelta(days=40)).date())
@@ -143,18 +144,23 @@ def build_stories(anchor: datetime, history_days: int) -> StoryBook:
             service="payments-api",
             start=six_weeks_ago,
             end=anchor,
+            # The rise takes three weeks and has held for the last three: an established trend, as a weekly
+            # review would meet it (a ramp still climbing in the current week is mostly in the future for a
+            # detector that reads whole weeks). 3 % → 30 % of regular deployments cause an incident; with the
+            # deploy job's own failures and the rework deployments in the denominator, the team's weekly change
+            # failure rate goes from about 7 % to about 24 %.
             params={
                 "services": ["payments-api", "payments-gateway"],
-                "deploys_per_week": Ramp(six_weeks_ago, anchor, 4.0, 12.0),
-                "change_failure_rate": Ramp(six_weeks_ago, anchor, 0.05, 0.22),
+                "deploys_per_week": Ramp(six_weeks_ago, three_weeks_ago, 4.0, 12.0),
+                "change_failure_rate": Ramp(six_weeks_ago, three_weeks_ago, 0.03, 0.30),
             },
             expected={
                 "metrics": ["deployment_frequency", "change_failure_rate"],
                 "direction": "both rise",
                 "deploys_per_week_before": 4.0,
                 "deploys_per_week_after": 12.0,
-                "change_failure_rate_before": 0.05,
-                "change_failure_rate_after": 0.22,
+                "change_failure_rate_before": 0.03,
+                "change_failure_rate_after": 0.30,
             },
         ),
         Story(

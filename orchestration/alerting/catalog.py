@@ -54,6 +54,12 @@ class MetricDefinition:
     active: bool
 
     @property
+    def is_share(self) -> bool:
+        """A share of its sample (unit ``ratio``: value x sample_size events out of sample_size, e.g. failed
+        deployments out of deployments): its window level is the pooled share and its level test is on counts."""
+        return self.unit == "ratio"
+
+    @property
     def worse_direction(self) -> Direction:
         return "down" if self.better_direction == "up" else "up"
 

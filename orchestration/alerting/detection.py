@@ -8,13 +8,18 @@ For each metric x scope, at the latest week (``as_of``):
   with value 0. Too few points or too small a sample (the catalogue's ``min_sample_size`` against
   ``sample_size`` summed over each window) → *insufficient*, nothing is said.
 - **level shift**: recent median vs baseline median (robust to a holiday week or one three-day incident),
-  tested with a one-sided Mann-Whitney rank test (exact for small windows).
+  tested with a one-sided Mann-Whitney rank test (exact for small windows). A *share* (catalogue unit
+  ``ratio``: failed deployments out of deployments, flaky runs out of runs) is instead measured as the pooled
+  share of each window (events / trials summed over its weeks) and tested on those counts (``share_test``:
+  Fisher's exact test, widened when the baseline's weeks scatter more than independent trials would): a week
+  of 2 deployments says less than a week of 30, and weekly medians of small shares are mostly 0.
 - **trend**: a Mann-Kendall test over the last ``trend_weeks`` weeks (monotonic drift, no shape assumed; it
   also copes with sparse series such as incidents, where a weekly window is often empty), with the Theil-Sen
   slope as evidence; the change is measured from the level where the window starts (median of its first
   quarter) to the recent median, and the recent median
   must also have left the trailing baseline by part of the threshold, so an old trend that has reverted is not
-  reported.
+  reported. For a share, the ranks of weekly shares ignore how many trials each week had, so the recent counts
+  must also differ from the counts of the window's first quarter (the share test, at the trend's significance).
 - **confirmation**: a change must be found at ``confirm_weeks`` consecutive weekly evaluations, so a single
   odd week (or a holiday) does not open an alert.
 - **practical significance**: a statistically clear change smaller than the catalogue's ``practical_threshold``
@@ -39,7 +44,15 @@ from statistics import median
 from typing import Any, Literal
 
 from orchestration.alerting.catalog import Direction, MetricDefinition, ThresholdType
-from orchestration.alerting.stats import Line, RankTest, mann_kendall, mann_whitney, robust_sigma, theil_sen
+from orchestration.alerting.stats import (
+    Line,
+    RankTest,
+    mann_kendall,
+    mann_whitney,
+    robust_sigma,
+    share_test,
+    theil_sen,
+)
 
 MIN_BASELINE_POINTS = 3  # below this there is no baseline median to compare with at all
 Kind = Literal["regression", "improvement", "paired"]
@@ -171,7 +184,7 @@ class Evaluation:
     reason: str | None = None
     recent: list[Point] = field(default_factory=list)
     baseline: list[Point] = field(default_factory=list)
-    recent_median: float | None = None
+    recent_median: float | None = None  # the window's level: its median, or its pooled share (is_share)
     baseline_median: float | None = None
     baseline_mad_sigma: float | None = None
     robust_z: float | None = None
@@ -179,6 +192,7 @@ class Evaluation:
     trend: RankTest | None = None
     trend_line: Line | None = None
     trend_start: float | None = None  # the level where the trend window starts (median of its first quarter)
+    trend_start_test: RankTest | None = None  # a share's recent counts against the trend window's first quarter
     previous: Evaluation | None = None  # the same series a week earlier, when findings need confirmation
 
     @property
@@ -202,9 +216,17 @@ class Evaluation:
             d.metric, direction, self.baseline_median, self.recent_median, d.practical_threshold, d.threshold_type
         )
         p_level = 1.0 if self.level is None else self.level.p_up if direction == "up" else self.level.p_down
-        z_ok = self.robust_z is None or (self.robust_z if direction == "up" else -self.robust_z) >= min_robust_z
+        # the robust z guards the rank test against weekly noise; a share's test already accounts for it
+        z_ok = (
+            d.is_share
+            or self.robust_z is None
+            or (self.robust_z if direction == "up" else -self.robust_z) >= min_robust_z
+        )
         found: tuple[str, float, Component] | None = None
         p_trend = 1.0 if self.trend is None else self.trend.p_up if direction == "up" else self.trend.p_down
+        if self.trend_start_test is not None:  # a share's trend must also show in its counts, start vs now
+            start_test = self.trend_start_test
+            p_trend = max(p_trend, start_test.p_up if direction == "up" else start_test.p_down)
         if level.strength() >= 1.0 and p_level <= significance and z_ok:
             found = ("level_shift", p_level, level)
         elif (
@@ -227,20 +249,24 @@ class Evaluation:
         return {
             "as_of": self.as_of.isoformat(),
             "unit": self.definition.unit,
+            "level_statistic": "pooled share" if self.definition.is_share else "median",
             "recent": [[p.period_start.isoformat(), finite(p.value), p.sample_size] for p in self.recent],
             "baseline": [[p.period_start.isoformat(), finite(p.value), p.sample_size] for p in self.baseline],
             "recent_median": finite(self.recent_median),
             "baseline_median": finite(self.baseline_median),
             "baseline_mad_sigma": finite(self.baseline_mad_sigma),
             "robust_z": finite(self.robust_z),
-            "mann_whitney_u": finite(self.level.statistic) if self.level else None,
-            "mann_whitney_p_up": finite(self.level.p_up) if self.level else None,
-            "mann_whitney_p_down": finite(self.level.p_down) if self.level else None,
+            "level_test": "share_test" if self.definition.is_share else "mann_whitney",
+            "level_test_statistic": finite(self.level.statistic) if self.level else None,
+            "level_test_p_up": finite(self.level.p_up) if self.level else None,
+            "level_test_p_down": finite(self.level.p_down) if self.level else None,
             "mann_kendall_s": finite(self.trend.statistic) if self.trend else None,
             "mann_kendall_p_up": finite(self.trend.p_up) if self.trend else None,
             "mann_kendall_p_down": finite(self.trend.p_down) if self.trend else None,
             "theil_sen_slope_per_week": finite(self.trend_line.slope) if self.trend_line else None,
             "trend_start": finite(self.trend_start),
+            "trend_start_test_p_up": finite(self.trend_start_test.p_up) if self.trend_start_test else None,
+            "trend_start_test_p_down": finite(self.trend_start_test.p_down) if self.trend_start_test else None,
         }
 
 
@@ -298,13 +324,16 @@ def evaluate_series(
 
     recent_values = [p.value for p in recent]
     baseline_values = [p.value for p in baseline]
-    evaluation.recent_median = median(recent_values)
-    evaluation.baseline_median = median(baseline_values)
+    share = definition.is_share
+    evaluation.recent_median = pooled_share(recent) if share else median(recent_values)
+    evaluation.baseline_median = pooled_share(baseline) if share else median(baseline_values)
     sigma = robust_sigma(baseline_values)
     evaluation.baseline_mad_sigma = sigma
     evaluation.robust_z = (evaluation.recent_median - evaluation.baseline_median) / sigma if sigma > 0 else None
     if level_ok:
-        evaluation.level = mann_whitney(recent_values, baseline_values)
+        evaluation.level = (
+            share_test(counts(recent), counts(baseline)) if share else mann_whitney(recent_values, baseline_values)
+        )
     if trend_ok:
         xs = [(p.period_start - trend_from).days / 7.0 for p in trend]
         ys = [p.value for p in trend]
@@ -312,9 +341,24 @@ def evaluate_series(
         evaluation.trend_line = theil_sen(xs, ys)
         # where the trend started: the median of the window's first quarter (at least 3 weeks), not the fitted
         # line's intercept, which a flat-then-rising series pulls below anything that was ever observed
-        head = ys[: max(3, len(ys) // 4)]
-        evaluation.trend_start = median(head)
+        head = trend[: max(3, len(trend) // 4)]
+        evaluation.trend_start = pooled_share(head) if share else median(p.value for p in head)
+        if share:
+            evaluation.trend_start_test = share_test(counts(recent), counts(head))
     return evaluation
+
+
+def counts(points: Sequence[Point]) -> list[tuple[int, int]]:
+    """A share's weeks as (events, trials): value x sample size, rounded (the marts divide whole counts)."""
+    return [(round(p.value * p.sample_size), p.sample_size) for p in points]
+
+
+def pooled_share(points: Sequence[Point]) -> float:
+    """Events over trials across the weeks (the plain mean of the weekly shares when no week has a sample)."""
+    trials = sum(p.sample_size for p in points)
+    if trials <= 0:
+        return sum(p.value for p in points) / len(points)
+    return sum(p.value * p.sample_size for p in points) / trials
 
 
 def single_findings(evaluation: Evaluation, settings: DetectionSettings) -> list[Finding]:

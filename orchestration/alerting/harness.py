@@ -6,6 +6,13 @@ seasonality and, in half the series, a two-week holiday dip at the turn of the y
 change that matters is injected at a known week: a **step** or a **drift** (a linear ramp over 6-16 weeks) of
 30-80 %, up or down. The rest have no change at all.
 
+A second family is **shares** (change failure rate, flaky-run share: events out of a weekly sample): weekly
+trials that vary with the week (8-150 on average, holiday dips), a base share of 3-30 %, binomial sampling on
+top of a week-to-week wobble of the true share (beta-distributed: real failures cluster, so the counts are more
+variable than a binomial — the case where a test on pooled counts could cry wolf), and an absolute change of
+7-15 percentage points (the catalogue's threshold for shares is 5). Our detector treats them as the catalogue
+does (unit ``ratio``: pooled share, Fisher's exact test); the naive rule is the same ±20 % week over week.
+
 Both detectors are run week by week, as the pipeline would run them, and what they would *notify* is counted:
 
 - **ours**: ``detection`` + the alert ``lifecycle`` (an alert opens once and stays open until the series is back
@@ -23,7 +30,8 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from statistics import median
 from typing import Literal
@@ -44,6 +52,8 @@ START = date(2024, 1, 1)  # a Monday
 HORIZON_WEEKS = 8
 PRACTICAL_THRESHOLD = 0.20
 
+SHARE_THRESHOLD = 0.05  # absolute, like change_failure_rate in the seed catalogue
+
 HARNESS_METRIC = MetricDefinition(
     metric="synthetic",
     description="synthetic weekly series",
@@ -59,6 +69,15 @@ HARNESS_METRIC = MetricDefinition(
     active=True,
 )
 
+HARNESS_SHARE_METRIC = replace(
+    HARNESS_METRIC,
+    metric="synthetic_share",
+    unit="ratio",
+    min_sample_size=10,
+    practical_threshold=SHARE_THRESHOLD,
+    threshold_type="absolute",
+)
+
 
 @dataclass(frozen=True)
 class SyntheticSeries:
@@ -68,6 +87,24 @@ class SyntheticSeries:
     ramp_weeks: int  # 0 for steps
     direction: Literal["up", "down"] | None
     magnitude: float
+    samples: list[int] | None = None  # a share's weekly trials (None: not a share, a fixed nominal sample)
+
+
+def _injected_change(rng: random.Random, weeks: int, change: ChangeType, low: float, high: float) -> tuple:
+    """(direction, magnitude, change_week, ramp) of the one change injected into a series, or Nones."""
+    if change == "none":
+        return None, 0.0, None, 0
+    direction = rng.choice(("up", "down"))
+    magnitude = rng.uniform(low, high)
+    ramp = rng.randint(6, 16) if change == "drift" else 0
+    return direction, magnitude, rng.randint(30, weeks - HORIZON_WEEKS - ramp - 1), ramp
+
+
+def _progress(t: int, change_week: int | None, ramp: int) -> float:
+    """How much of the injected change has happened by week ``t`` (0 before it, 1 once a ramp is complete)."""
+    if change_week is None or t < change_week:
+        return 0.0
+    return 1.0 if ramp == 0 else min((t - change_week + 1) / ramp, 1.0)
 
 
 def synthetic_series(rng: random.Random, weeks: int, change: ChangeType) -> SyntheticSeries:
@@ -76,22 +113,12 @@ def synthetic_series(rng: random.Random, weeks: int, change: ChangeType) -> Synt
     season_amplitude = rng.uniform(0.0, 0.10)
     season_phase = rng.uniform(0.0, 2 * math.pi)
     holiday = rng.random() < 0.5
-    direction: Literal["up", "down"] | None = None
-    magnitude = 0.0
-    change_week = None
-    ramp = 0
-    if change != "none":
-        direction = rng.choice(("up", "down"))
-        magnitude = rng.uniform(0.30, 0.80)
-        ramp = rng.randint(6, 16) if change == "drift" else 0
-        change_week = rng.randint(30, weeks - HORIZON_WEEKS - ramp - 1)
+    direction, magnitude, change_week, ramp = _injected_change(rng, weeks, change, 0.30, 0.80)
     sigma = math.sqrt(math.log(1 + cv * cv))
     values = []
     for t in range(weeks):
-        factor = 1.0
-        if change_week is not None and t >= change_week:
-            progress = 1.0 if ramp == 0 else min((t - change_week + 1) / ramp, 1.0)
-            factor = 1 + magnitude * progress if direction == "up" else 1 / (1 + magnitude * progress)
+        progress = _progress(t, change_week, ramp)
+        factor = 1 + magnitude * progress if direction == "up" else 1 / (1 + magnitude * progress)
         season = 1 + season_amplitude * math.sin(2 * math.pi * t / 52.0 + season_phase)
         week_of_year = t % 52
         dip = 0.6 if holiday and week_of_year in (51, 0) else 1.0
@@ -103,6 +130,28 @@ def synthetic_series(rng: random.Random, weeks: int, change: ChangeType) -> Synt
     return SyntheticSeries(values, change, change_week, ramp, direction, magnitude)
 
 
+def synthetic_share_series(rng: random.Random, weeks: int, change: ChangeType) -> SyntheticSeries:
+    """A weekly share: events out of a varying number of trials, overdispersed, with an absolute change."""
+    mean_trials = rng.uniform(8.0, 150.0)
+    base = rng.uniform(0.03, 0.30)
+    concentration = rng.uniform(40.0, 300.0)  # of the beta wobble of the true share (lower = more clustered)
+    holiday = rng.random() < 0.5
+    direction, magnitude, change_week, ramp = _injected_change(rng, weeks, change, 0.07, 0.15)
+    if direction == "down":
+        magnitude = min(magnitude, base - 0.01)  # a share cannot fall below zero
+    values, samples = [], []
+    for t in range(weeks):
+        shift = magnitude * _progress(t, change_week, ramp)
+        share = base + shift if direction == "up" else base - shift
+        dip = 0.4 if holiday and t % 52 in (51, 0) else 1.0
+        trials = max(1, round(rng.gauss(mean_trials * dip, math.sqrt(mean_trials * dip))))
+        week_share = rng.betavariate(share * concentration, (1 - share) * concentration)
+        events = sum(1 for _ in range(trials) if rng.random() < week_share)
+        values.append(events / trials)
+        samples.append(trials)
+    return SyntheticSeries(values, change, change_week, ramp, direction, magnitude, samples)
+
+
 def _week(t: int) -> date:
     return START + timedelta(weeks=t)
 
@@ -111,7 +160,8 @@ def our_notifications(
     series: SyntheticSeries, settings: DetectionSettings, definition: MetricDefinition = HARNESS_METRIC
 ) -> list[tuple[int, str]]:
     """(week index, direction) of every alert *opened* by detection + lifecycle, run weekly."""
-    points = [Point(_week(t), v, 20) for t, v in enumerate(series.values)]
+    samples = series.samples or [20] * len(series.values)
+    points = [Point(_week(t), v, n) for t, (v, n) in enumerate(zip(series.values, samples, strict=True))]
     catalog = {definition.metric: definition}
     alerts: dict[str, Alert] = {}
     opened = []
@@ -212,25 +262,57 @@ def score(series: SyntheticSeries, notifications: list[tuple[int, str]], result:
 
 @dataclass
 class HarnessResult:
-    series: int
+    series: int  # per family
     weeks: int
     ours: Score
     naive: Score
+    share_ours: Score  # the share family (events out of a weekly sample)
+    share_naive: Score
 
     def table(self) -> str:
-        lines = [
-            f"alert detection harness — {self.series} synthetic weekly series x {self.weeks} weeks "
-            "(steps, drifts, no change; noise, outliers, seasonality, holiday dips)",
+        header = (
             f"{'detector':<28} {'precision':>9} {'recall':>7} {'F1':>6} {'median delay (wk)':>18} "
-            f"{'false alarms/series-yr':>23}",
-        ]
-        for name, s in (("ours (robust + trend)", self.ours), ("naive week-over-week ±20%", self.naive)):
-            delay = "n/a" if s.median_delay_weeks is None else f"{s.median_delay_weeks:g}"
-            lines.append(
-                f"{name:<28} {s.precision:>9.2f} {s.recall:>7.2f} {s.f1:>6.2f} {delay:>18} "
-                f"{s.false_alarms_per_series_year:>23.2f}"
-            )
+            f"{'false alarms/series-yr':>23}"
+        )
+        lines = []
+        families = (
+            ("levels (steps, drifts, no change; noise, outliers, seasonality, holiday dips)", self.ours, self.naive),
+            (
+                "shares (events / weekly trials, overdispersed; absolute steps and drifts)",
+                self.share_ours,
+                self.share_naive,
+            ),
+        )
+        for title, ours, naive in families:
+            lines += [f"alert detection harness — {self.series} synthetic weekly series x {self.weeks} weeks: {title}"]
+            lines.append(header)
+            for name, score_ in (("ours (robust + trend)", ours), ("naive week-over-week ±20%", naive)):
+                delay = "n/a" if score_.median_delay_weeks is None else f"{score_.median_delay_weeks:g}"
+                lines.append(
+                    f"{name:<28} {score_.precision:>9.2f} {score_.recall:>7.2f} {score_.f1:>6.2f} {delay:>18} "
+                    f"{score_.false_alarms_per_series_year:>23.2f}"
+                )
         return "\n".join(lines)
+
+
+def _score_family(
+    rng: random.Random,
+    make: Callable[[random.Random, int, ChangeType], SyntheticSeries],
+    definition: MetricDefinition,
+    series_per_type: int,
+    weeks: int,
+    settings: DetectionSettings,
+) -> tuple[Score, Score, int]:
+    ours, naive = Score(), Score()
+    first_week = settings.recent_weeks + settings.baseline_weeks  # both detectors judged on the same weeks
+    count = 0
+    for change in ("step", "drift", "none"):
+        for _ in range(series_per_type):
+            series = make(rng, weeks, change)  # type: ignore[arg-type]
+            score(series, our_notifications(series, settings, definition), ours, first_week)
+            score(series, naive_notifications(series), naive, first_week)
+            count += 1
+    return ours, naive, count
 
 
 def run_harness(
@@ -239,19 +321,16 @@ def run_harness(
     weeks: int = 104,
     settings: DetectionSettings | None = None,
 ) -> HarnessResult:
-    """Score both detectors on ``series_per_type`` step, drift and no-change series each (deterministic)."""
+    """Score both detectors on ``series_per_type`` step, drift and no-change series of each family
+    (deterministic: each family has its own seeded stream)."""
     settings = settings or DetectionSettings()
-    rng = random.Random(seed)
-    ours, naive = Score(), Score()
-    first_week = settings.recent_weeks + settings.baseline_weeks  # both detectors judged on the same weeks
-    count = 0
-    for change in ("step", "drift", "none"):
-        for _ in range(series_per_type):
-            series = synthetic_series(rng, weeks, change)  # type: ignore[arg-type]
-            score(series, our_notifications(series, settings), ours, first_week)
-            score(series, naive_notifications(series), naive, first_week)
-            count += 1
-    return HarnessResult(count, weeks, ours, naive)
+    ours, naive, count = _score_family(
+        random.Random(seed), synthetic_series, HARNESS_METRIC, series_per_type, weeks, settings
+    )
+    share_ours, share_naive, _ = _score_family(
+        random.Random(seed + 1), synthetic_share_series, HARNESS_SHARE_METRIC, series_per_type, weeks, settings
+    )
+    return HarnessResult(count, weeks, ours, naive, share_ours, share_naive)
 
 
 if __name__ == "__main__":

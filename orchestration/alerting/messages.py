@@ -195,11 +195,12 @@ def text_lines(payload: Mapping[str, Any]) -> list[str]:
     blocks = [evidence] if "recent" in evidence else [v for v in evidence.values() if isinstance(v, dict)]
     for block in blocks:
         if "recent" in block:
+            level = block.get("level_statistic", "median")
             lines += [
                 "",
                 f"Evidence as of week {block.get('as_of')} ({block.get('test')}, p = {block.get('p_value')}):",
-                f"  recent weeks:   {[v for _, v, _ in block['recent']]} (median {block.get('recent_median')})",
-                f"  baseline weeks: {[v for _, v, _ in block['baseline']]} (median {block.get('baseline_median')})",
+                f"  recent weeks:   {[v for _, v, _ in block['recent']]} ({level} {block.get('recent_median')})",
+                f"  baseline weeks: {[v for _, v, _ in block['baseline']]} ({level} {block.get('baseline_median')})",
             ]
     if "recent" not in evidence and not blocks and evidence:
         lines += ["", *(f"{k}: {v}" for k, v in evidence.items())]

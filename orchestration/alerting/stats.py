@@ -4,7 +4,9 @@ what it needs, and these series have at most a few dozen points).
 Why these and not mean/standard deviation: engineering metrics are skewed and have outliers (a holiday week, one
 incident that took three days). Medians and the median absolute deviation ignore a few wild points; rank tests
 (Mann-Whitney for a level shift, Mann-Kendall for a monotonic trend) need no normality assumption; Theil-Sen is
-the slope a single outlier cannot tilt.
+the slope a single outlier cannot tilt. Shares (failures out of deployments, flaky runs out of runs) are counts,
+and a count has a known sampling law: their level shift is tested on the pooled counts (Fisher's exact test), so
+a week with 30 deployments weighs more than a week with 2.
 """
 
 from __future__ import annotations
@@ -88,6 +90,63 @@ def mann_whitney(recent: Sequence[float], baseline: Sequence[float]) -> RankTest
     p_up = normal_sf((u - mean_u - 0.5) / math.sqrt(variance))
     p_down = normal_sf((mean_u - u - 0.5) / math.sqrt(variance))
     return RankTest(u, z, min(p_up, 1.0), min(p_down, 1.0))
+
+
+def _log_comb(n: int, k: int) -> float:
+    return math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
+
+
+def fisher_exact(recent_events: int, recent_trials: int, baseline_events: int, baseline_trials: int) -> RankTest:
+    """One-sided Fisher exact test: is the recent share of events higher (``p_up``) or lower (``p_down``) than
+    the baseline's? The statistic is the recent events minus what the pooled share predicts for them.
+
+    Conditional on all events, the recent window's count is hypergeometric; the p-values sum its tail
+    probabilities (exact, no large-sample approximation: a team may deploy ten times a week).
+    """
+    if recent_trials <= 0 or baseline_trials <= 0:
+        return RankTest(0.0, 0.0, 1.0, 1.0)
+    total, events = recent_trials + baseline_trials, recent_events + baseline_events
+    low, high = max(0, events - baseline_trials), min(events, recent_trials)
+    log_all = _log_comb(total, recent_trials)
+    pmf = {
+        k: math.exp(_log_comb(events, k) + _log_comb(total - events, recent_trials - k) - log_all)
+        for k in range(low, high + 1)
+    }
+    expected = recent_trials * events / total
+    # hypergeometric variance: n·K/N · (N-K)/N · (N-n)/(N-1)
+    variance = expected * (total - events) / total * (total - recent_trials) / (total - 1) if total > 1 else 0.0
+    z = (recent_events - expected) / math.sqrt(variance) if variance > 0 else 0.0
+    p_up = min(1.0, sum(p for k, p in pmf.items() if k >= recent_events))
+    p_down = min(1.0, sum(p for k, p in pmf.items() if k <= recent_events))
+    return RankTest(recent_events - expected, z, p_up, p_down)
+
+
+def share_test(recent: Sequence[tuple[int, int]], baseline: Sequence[tuple[int, int]]) -> RankTest:
+    """Did the share of events change? ``recent`` and ``baseline`` are weekly (events, trials).
+
+    Fisher's exact test on the pooled counts is exact when every trial is an independent coin flip; real
+    failures cluster (one bad week, one broken test), so weekly shares vary more than a binomial does. The
+    baseline's own week-to-week scatter measures that (Pearson's dispersion: chi-square / degrees of freedom,
+    at least 1), and a two-proportion z-test with its variance scaled by it guards against clustering. The
+    p-values are the larger of the two tests': a change must be clear under both.
+    """
+    re, rt = sum(e for e, _ in recent), sum(t for _, t in recent)
+    be, bt = sum(e for e, _ in baseline), sum(t for _, t in baseline)
+    exact = fisher_exact(re, rt, be, bt)
+    if rt <= 0 or bt <= 0:
+        return exact
+    base_share = be / bt
+    pooled = (re + be) / (rt + bt)
+    dispersion = 1.0
+    weeks = [(e, t) for e, t in baseline if t > 0]
+    if len(weeks) > 1 and 0 < base_share < 1:
+        chi2 = sum((e - t * base_share) ** 2 / (t * base_share * (1 - base_share)) for e, t in weeks)
+        dispersion = max(1.0, chi2 / (len(weeks) - 1))
+    variance = dispersion * pooled * (1 - pooled) * (1 / rt + 1 / bt)
+    if variance <= 0:
+        return exact
+    z = (re / rt - base_share) / math.sqrt(variance)
+    return RankTest(exact.statistic, z, max(exact.p_up, normal_sf(z)), max(exact.p_down, normal_sf(-z)))
 
 
 def mann_kendall(values: Sequence[float]) -> RankTest:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from orchestration.alerting.detection import DetectionSettings, PairedRule, detect, group_points
-from orchestration.alerting.stats import mann_kendall, mann_whitney, theil_sen
+from orchestration.alerting.stats import fisher_exact, mann_kendall, mann_whitney, share_test, theil_sen
 from tests.orchestration.alerting.series import (
     CATALOG,
     CHANGE_FAILURE_RATE,
@@ -13,6 +13,7 @@ from tests.orchestration.alerting.series import (
     LEAD_TIME,
     noisy,
     rows,
+    weeks,
 )
 
 SETTINGS = DetectionSettings()
@@ -44,6 +45,61 @@ def test_rank_tests_against_hand_computed_values() -> None:
     assert mann_kendall(list(range(10, 0, -1))).p_down < 0.001
     line = theil_sen([0, 1, 2, 3, 4], [1, 3, 5, 7, 100])  # one outlier cannot tilt it
     assert line.slope == 2.0
+
+
+def test_fisher_exact_against_hand_computed_values() -> None:
+    # 3 of 10 recent vs 1 of 30 baseline: 4 events among 40 trials, the recent window draws 10 of them.
+    # P(X >= 3) = [C(4,3)·C(36,7) + C(4,4)·C(36,6)] / C(40,10) = (4·8347680 + 1947792) / 847660528
+    test = fisher_exact(3, 10, 1, 30)
+    assert abs(test.p_up - 35338512 / 847660528) < 1e-12
+    # P(X <= 3) = 1 - P(X = 4) = 1 - C(36,6) / C(40,10)
+    assert abs(test.p_down - (1 - 1947792 / 847660528)) < 1e-12
+    assert test.statistic == 3 - 10 * 4 / 40
+    assert fisher_exact(0, 10, 0, 30).p_up == 1.0  # no events: nothing to say
+
+
+def test_share_test_widens_for_clustered_failures() -> None:
+    """Two baselines with the same pooled share, 10 in 100: evenly 1 per week, or clustered (0 most weeks, 5 in
+    two). Recent: 9 in 40. Fisher's exact test sees the same counts both times; the dispersion-scaled z-test sees
+    a baseline whose weeks scatter far more than coin flips would, and is less sure."""
+    recent = [(2, 10), (2, 10), (3, 10), (2, 10)]
+    even = share_test(recent, [(1, 10)] * 10)
+    clustered = share_test(recent, [(0, 10)] * 8 + [(5, 10), (5, 10)])
+    assert even.p_up == fisher_exact(9, 40, 10, 100).p_up  # no excess scatter: the exact test decides
+    # Pearson's chi-square of the clustered baseline at share 0.1: 8 x (0 - 1)^2 / 0.9 + 2 x (5 - 1)^2 / 0.9 = 44.4,
+    # over 9 degrees of freedom: dispersion 4.94; pooled share 19/140, se = sqrt(4.94 x p(1-p) x (1/40 + 1/100))
+    pooled = 19 / 140
+    z = (9 / 40 - 0.1) / (4.938271604938271 * pooled * (1 - pooled) * (1 / 40 + 1 / 100)) ** 0.5
+    assert abs(clustered.z - z) < 1e-12
+    assert clustered.p_up > even.p_up
+
+
+def _weekly(metric: str, samples: list[tuple[float, int]]) -> list[tuple]:
+    return [(metric, "team", "payments", week, v, n) for week, (v, n) in zip(weeks(len(samples)), samples, strict=True)]
+
+
+def test_a_share_is_pooled_over_its_weeks_and_tested_on_counts() -> None:
+    """change_failure_rate (unit ratio): 12 baseline weeks of 1 failure in 10 deployments, then two quiet weeks
+    (1 in 10) and two busy ones (20 in 40). Pooled: 12/120 = 0.10 before, 42/100 = 0.42 now; the weekly median
+    of the recent window would say 0.30, and weeks of 10 deployments weigh as much as weeks of 40."""
+    samples = [(0.1, 10)] * 12 + [(0.1, 10), (0.5, 40), (0.1, 10), (0.5, 40)]
+    result = _detect(_weekly("change_failure_rate", samples), settings=replace(SETTINGS, confirm_weeks=1))
+    evaluation = result.evaluations[("change_failure_rate", "team", "payments")]
+    assert abs(evaluation.recent_median - 0.42) < 1e-12 and abs(evaluation.baseline_median - 0.10) < 1e-12
+    # the baseline weeks are all exactly 1 in 10 (no scatter): the dispersion is 1 and both tests agree it rose
+    assert evaluation.level == share_test([(1, 10), (20, 40), (1, 10), (20, 40)], [(1, 10)] * 12)
+    assert evaluation.level.p_up == max(fisher_exact(42, 100, 12, 120).p_up, evaluation.level.p_up)
+    [finding] = result.findings
+    assert (finding.kind, finding.test) == ("regression", "level_shift")
+    assert finding.evidence["level_statistic"] == "pooled share"
+    assert finding.evidence["level_test"] == "share_test"
+
+    # the same weekly values of a metric that is not a share: medians and the rank test
+    as_hours = _detect(_weekly("lead_time_p50_hours", samples), settings=replace(SETTINGS, confirm_weeks=1))
+    evaluation = as_hours.evaluations[("lead_time_p50_hours", "team", "payments")]
+    assert abs(evaluation.recent_median - 0.30) < 1e-12 and evaluation.level == mann_whitney(
+        [0.1, 0.5, 0.1, 0.5], [0.1] * 12
+    )
 
 
 def test_direction_decides_regression_or_improvement() -> None:
@@ -91,12 +147,18 @@ def test_practical_threshold_ignores_clear_but_small_changes() -> None:
 
 
 def test_absolute_threshold_for_rates() -> None:
-    values = [0.05] * 20 + [0.12] * 5  # +7 percentage points
-    [finding] = _detect(rows("change_failure_rate", "a", values)).findings
+    # a share: 100 deployments a week, 5 failing, then 12 (+7 percentage points)
+    values = [0.05] * 20 + [0.12] * 5
+    [finding] = _detect(rows("change_failure_rate", "a", values, sample=100)).findings
     assert finding.kind == "regression"
-    assert abs(finding.components[0].signed_change(0.12) - 0.07) < 1e-9
-    small = [0.05] * 20 + [0.08] * 5  # +3 pp < 5 pp threshold
-    assert _detect(rows("change_failure_rate", "a", small)).findings == []
+    # the recent window is the last 4 weeks, so the 12-week baseline holds one week at 12 %: (11 x 5 + 12) / 1200
+    baseline = (11 * 5 + 12) / 1200
+    assert abs(finding.components[0].baseline_value - baseline) < 1e-12
+    assert abs(finding.components[0].signed_change(0.12) - (0.12 - baseline)) < 1e-12
+    small = [0.05] * 20 + [0.08] * 5  # +3 pp < 5 pp threshold, however clear in the counts
+    assert _detect(rows("change_failure_rate", "a", small, sample=100)).findings == []
+    # the same +7 pp on 20 deployments a week (1 failure, then 2 or 3) is 10 in 100 against 12 in 240: not clear
+    assert _detect(rows("change_failure_rate", "a", values, sample=20)).findings == []
 
 
 def test_slow_drift_is_found_by_the_trend_test() -> None:

@@ -74,8 +74,9 @@ delivery_values as (
         incidents_count::double, incidents_count
     from delivery
     union all
+    -- a share's sample is its denominator (runs started): the engine pools value x sample_size into counts
     select 'ci_flaky_run_share', scope_type, scope_key, period_start,
-        flaky_run_share, ci_runs
+        flaky_run_share, ci_runs - coalesce(ci_reruns, 0)
     from delivery
     union all
     select 'ci_runner_minutes', scope_type, scope_key, period_start,

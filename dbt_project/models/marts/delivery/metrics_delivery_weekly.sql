@@ -18,6 +18,7 @@ final as (
     select
         delivery.*,
         ci_health.ci_runs,
+        ci_health.ci_reruns,
         ci_health.ci_success_rate,
         ci_health.ci_duration_p50_minutes,
         ci_health.ci_duration_p95_minutes,
