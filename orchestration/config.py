@@ -271,6 +271,14 @@ class PairedRuleConfig(_Strict):
     second_direction: Literal["up", "down"] = Field(..., description="Direction the second metric must move.")
     significance: float = Field(0.10, gt=0, lt=1, description="p-value each of the two changes must reach.")
     suppress_components: bool = Field(True, description="Do not also alert on the two metrics separately.")
+    absorbed_improvements: list[str] = Field(
+        default_factory=list,
+        description=(
+            "metric_catalog keys whose improvement in the same scope is part of the pair's story (lead time "
+            "falls when deployments are frequent): while the pair is found, it is listed in the pair's evidence "
+            "instead of being celebrated as an alert of its own. Their regressions still alert."
+        ),
+    )
 
 
 class AlertDeliveryConfig(_Strict):
@@ -304,6 +312,7 @@ def _default_paired_rules() -> list[PairedRuleConfig]:
             first_direction="up",
             second_metric="change_failure_rate",
             second_direction="up",
+            absorbed_improvements=["lead_time_p50_hours"],
         )
     ]
 

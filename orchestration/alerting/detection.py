@@ -27,7 +27,9 @@ For each metric x scope, at the latest week (``as_of``):
 - **direction**: a change in the metric's better direction is an *improvement* (to celebrate), the other way a
   *regression*. **Paired rules** (config) fire when two metrics of one scope move in the given directions at a
   looser significance (e.g. deployment frequency up *while* change failure rate up: speed bought with stability);
-  the pair then replaces its two single-metric findings.
+  the pair then replaces its two single-metric findings, and takes in the improvements its rule names as part
+  of the same story (lead time falls when a team deploys three times as often: not a separate celebration while
+  stability pays for it); they stay visible in the pair's evidence.
 
 Every finding carries its evidence: the values of both windows, medians, MAD, robust z, test, p-value and the
 change in the threshold's unit.
@@ -97,6 +99,7 @@ class PairedRule:
     second_direction: Direction
     significance: float = 0.10
     suppress_components: bool = True
+    absorbed_improvements: tuple[str, ...] = ()  # improvements of these metrics are part of the pair's story
 
     @property
     def metric(self) -> str:
@@ -473,8 +476,19 @@ def detect(
     suppressed: set[SeriesKey] = set()
     by_name = {rule.name: rule for rule in rules}
     for pair in pairs:
-        if by_name[pair.rule].suppress_components:  # type: ignore[index]
+        rule = by_name[pair.rule]  # type: ignore[index]
+        if rule.suppress_components:
             suppressed |= {(c.metric, pair.scope_type, pair.scope_key) for c in pair.components}
+        absorbed = [
+            f
+            for f in singles
+            if f.kind == "improvement"
+            and f.metric in rule.absorbed_improvements
+            and (f.scope_type, f.scope_key) == (pair.scope_type, pair.scope_key)
+        ]
+        if absorbed:  # said inside the pair's alert, with its evidence, instead of celebrated on its own
+            suppressed |= {(f.metric, f.scope_type, f.scope_key) for f in absorbed}
+            pair.evidence["absorbed_improvements"] = {f.metric: f.evidence for f in absorbed}
     kept = [f for f in singles if (f.metric, f.scope_type, f.scope_key) not in suppressed]
     return DetectionResult(evaluations, [*kept, *pairs], as_of)
 

@@ -77,6 +77,7 @@ def paired_rules(alerts_config: Any) -> list[PairedRule]:
             second_direction=r.second_direction,
             significance=r.significance,
             suppress_components=r.suppress_components,
+            absorbed_improvements=tuple(r.absorbed_improvements),
         )
         for r in alerts_config.paired_rules
     ]

@@ -202,6 +202,13 @@ def text_lines(payload: Mapping[str, Any]) -> list[str]:
                 f"  recent weeks:   {[v for _, v, _ in block['recent']]} ({level} {block.get('recent_median')})",
                 f"  baseline weeks: {[v for _, v, _ in block['baseline']]} ({level} {block.get('baseline_median')})",
             ]
+    for metric, block in (evidence.get("absorbed_improvements") or {}).items():
+        lines += [
+            "",
+            f"Part of the same story: {metric} improved ({block.get('level_statistic', 'median')} "
+            f"{block.get('baseline_median')} → {block.get('recent_median')}, "
+            f"{block.get('test')}, p = {block.get('p_value')})",
+        ]
     if "recent" not in evidence and not blocks and evidence:
         lines += ["", *(f"{k}: {v}" for k, v in evidence.items())]
     lines += ["", f"event {payload['event_id']} ({payload['event_type']}, {payload['occurred_at']})"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from orchestration.alerting.detection import DetectionSettings, PairedRule, detect, group_points
+from orchestration.alerting.messages import text_lines
 from orchestration.alerting.stats import fisher_exact, mann_kendall, mann_whitney, share_test, theil_sen
 from tests.orchestration.alerting.series import (
     CATALOG,
@@ -188,6 +189,35 @@ def test_paired_rule_fires_and_replaces_its_components() -> None:
     keep = replace(SPEED_WITHOUT_STABILITY, suppress_components=False)
     kinds = sorted(f.kind for f in _detect(deploys + failures, rules=[keep]).findings)
     assert kinds == ["improvement", "paired", "regression"]
+
+
+def test_paired_rule_takes_in_the_improvements_of_its_story_not_regressions_or_other_scopes() -> None:
+    """Deploying twice as often shortens payments' lead time: with absorbed_improvements, that improvement is
+    said inside the pair's alert (its evidence) rather than celebrated alone; search's lead time improvement
+    (no pair there) and a lead time regression in payments are alerts of their own."""
+    deploys = rows("deployment_frequency", "payments", _step(8, 2.0, seed=9))
+    failures = rows("change_failure_rate", "payments", [0.05] * 20 + [0.2] * 5, sample=100)
+    faster = rows("lead_time_p50_hours", "payments", _step(40, 0.5, seed=12))
+    search_faster = rows("lead_time_p50_hours", "search", _step(40, 0.5, seed=12))
+    rule = replace(SPEED_WITHOUT_STABILITY, absorbed_improvements=("lead_time_p50_hours",))
+
+    without = _detect(deploys + failures + faster, rules=[SPEED_WITHOUT_STABILITY])
+    assert sorted((f.kind, f.metric) for f in without.findings) == [
+        ("improvement", "lead_time_p50_hours"),
+        ("paired", "deployment_frequency+change_failure_rate"),
+    ]
+    result = _detect(deploys + failures + faster + search_faster, rules=[rule])
+    assert sorted((f.kind, f.scope_key) for f in result.findings) == [("improvement", "search"), ("paired", "payments")]
+    pair = next(f for f in result.findings if f.kind == "paired")
+    absorbed = pair.evidence["absorbed_improvements"]["lead_time_p50_hours"]
+    assert absorbed["recent_median"] < absorbed["baseline_median"]
+    message = {"title": "t", "summary": "s", "evidence": pair.evidence, "event_id": "e", "event_type": "opened"}
+    lines = text_lines({**message, "occurred_at": "2026-02-02"})  # what the e-mail and the log say
+    assert any(line.startswith("Part of the same story: lead_time_p50_hours improved (median ") for line in lines)
+
+    slower = rows("lead_time_p50_hours", "payments", _step(40, 2.0, seed=12))
+    kinds = sorted(f.kind for f in _detect(deploys + failures + slower, rules=[rule]).findings)
+    assert kinds == ["paired", "regression"]
 
 
 def test_paired_rule_needs_both_metrics_in_the_same_scope() -> None:
