@@ -11,7 +11,7 @@ trials that vary with the week (8-150 on average, holiday dips), a base share of
 top of a week-to-week wobble of the true share (beta-distributed: real failures cluster, so the counts are more
 variable than a binomial — the case where a test on pooled counts could cry wolf), and an absolute change of
 7-15 percentage points (the catalogue's threshold for shares is 5). Our detector treats them as the catalogue
-does (unit ``ratio``: pooled share, Fisher's exact test); the naive rule is the same ±20 % week over week.
+does (unit ``ratio``: pooled share, ``stats.share_test``); the naive rule is the same ±20 % week over week.
 
 Both detectors are run week by week, as the pipeline would run them, and what they would *notify* is counted:
 
@@ -138,7 +138,7 @@ def synthetic_share_series(rng: random.Random, weeks: int, change: ChangeType) -
     holiday = rng.random() < 0.5
     direction, magnitude, change_week, ramp = _injected_change(rng, weeks, change, 0.07, 0.15)
     if direction == "down":
-        magnitude = min(magnitude, base - 0.01)  # a share cannot fall below zero
+        base = max(base, magnitude + 0.02)  # room to fall by the whole change: a share cannot go below zero
     values, samples = [], []
     for t in range(weeks):
         shift = magnitude * _progress(t, change_week, ramp)
