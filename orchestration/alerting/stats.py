@@ -5,8 +5,8 @@ Why these and not mean/standard deviation: engineering metrics are skewed and ha
 incident that took three days). Medians and the median absolute deviation ignore a few wild points; rank tests
 (Mann-Whitney for a level shift, Mann-Kendall for a monotonic trend) need no normality assumption; Theil-Sen is
 the slope a single outlier cannot tilt. Shares (failures out of deployments, flaky runs out of runs) are counts,
-and a count has a known sampling law: their level shift is tested on the pooled counts (Fisher's exact test), so
-a week with 30 deployments weighs more than a week with 2.
+and a count has a known sampling law: their level shift is tested on the pooled counts (Fisher's exact test,
+widened when failures cluster), so a week with 30 deployments weighs more than a week with 2.
 """
 
 from __future__ import annotations
@@ -130,22 +130,22 @@ def share_test(recent: Sequence[tuple[int, int]], baseline: Sequence[tuple[int, 
     at least 1), and a two-proportion z-test with its variance scaled by it guards against clustering. The
     p-values are the larger of the two tests': a change must be clear under both.
     """
-    re, rt = sum(e for e, _ in recent), sum(t for _, t in recent)
-    be, bt = sum(e for e, _ in baseline), sum(t for _, t in baseline)
-    exact = fisher_exact(re, rt, be, bt)
-    if rt <= 0 or bt <= 0:
+    recent_events, recent_trials = sum(e for e, _ in recent), sum(t for _, t in recent)
+    baseline_events, baseline_trials = sum(e for e, _ in baseline), sum(t for _, t in baseline)
+    exact = fisher_exact(recent_events, recent_trials, baseline_events, baseline_trials)
+    if recent_trials <= 0 or baseline_trials <= 0:
         return exact
-    base_share = be / bt
-    pooled = (re + be) / (rt + bt)
+    base_share = baseline_events / baseline_trials
+    pooled = (recent_events + baseline_events) / (recent_trials + baseline_trials)
     dispersion = 1.0
     weeks = [(e, t) for e, t in baseline if t > 0]
     if len(weeks) > 1 and 0 < base_share < 1:
         chi2 = sum((e - t * base_share) ** 2 / (t * base_share * (1 - base_share)) for e, t in weeks)
         dispersion = max(1.0, chi2 / (len(weeks) - 1))
-    variance = dispersion * pooled * (1 - pooled) * (1 / rt + 1 / bt)
+    variance = dispersion * pooled * (1 - pooled) * (1 / recent_trials + 1 / baseline_trials)
     if variance <= 0:
         return exact
-    z = (re / rt - base_share) / math.sqrt(variance)
+    z = (recent_events / recent_trials - base_share) / math.sqrt(variance)
     return RankTest(exact.statistic, z, max(exact.p_up, normal_sf(z)), max(exact.p_down, normal_sf(-z)))
 
 
